@@ -1,0 +1,96 @@
+// One error type for everything the Vobiz API answers with a non-2xx status, and for
+// transport failures, so resources can decide (gone? retry? report?) on fields, not text.
+
+export interface ApiErrorFields {
+  /** e.g. "POST /Account/{auth_id}/trunks": the call, with ids but never secrets. */
+  operation: string;
+  /** HTTP status; 0 when no response arrived (timeout, reset, refused). */
+  status: number;
+  /** The API's own code ("RATE_LIMIT_EXCEEDED", "not_found", 409 ...) when the body had one. */
+  code?: string;
+  /** The API's message, or a description of the transport failure. */
+  apiMessage: string;
+  requestId?: string;
+  /** Seconds from a Retry-After header, when the server sent one. */
+  retryAfterSeconds?: number;
+}
+
+export class VobizApiError extends Error {
+  readonly operation: string;
+  readonly status: number;
+  readonly code?: string;
+  readonly apiMessage: string;
+  readonly requestId?: string;
+  readonly retryAfterSeconds?: number;
+
+  constructor(fields: ApiErrorFields) {
+    super(describeApiError(fields));
+    this.name = "VobizApiError";
+    this.operation = fields.operation;
+    this.status = fields.status;
+    this.code = fields.code;
+    this.apiMessage = fields.apiMessage;
+    this.requestId = fields.requestId;
+    this.retryAfterSeconds = fields.retryAfterSeconds;
+  }
+
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+export function describeApiError(f: ApiErrorFields): string {
+  const status = f.status === 0 ? "no response" : `HTTP ${f.status}`;
+  const code = f.code !== undefined && f.code !== String(f.status) ? ` [${f.code}]` : "";
+  const reqId = f.requestId ? ` (request id ${f.requestId})` : "";
+  return `${f.operation} failed: ${status}${code}: ${f.apiMessage}${reqId}`;
+}
+
+/**
+ * Vobiz answers errors in at least four shapes (notes §4.2): the standard envelope
+ * {status,error:{code,message},requestId}, the flat {error,message}, the trunk-family
+ * {error,code} and the gateway {error:{code,message}}. Read all of them defensively.
+ */
+export function decodeErrorBody(status: number, bodyText: string): { code?: string; message: string; requestId?: string } {
+  let body: unknown;
+  try {
+    body = bodyText ? JSON.parse(bodyText) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (!body || typeof body !== "object") {
+    const text = bodyText.trim().slice(0, 200);
+    return { message: text || "(empty response body)" };
+  }
+  const b = body as Record<string, unknown>;
+  const requestId = stringOr(b.requestId) ?? stringOr(b.request_id);
+  const err = b.error;
+  if (err && typeof err === "object") {
+    const e = err as Record<string, unknown>;
+    return {
+      code: e.code !== undefined ? String(e.code) : undefined,
+      message: stringOr(e.message) ?? stringOr(b.message) ?? `HTTP ${status}`,
+      requestId,
+    };
+  }
+  const errString = stringOr(err);
+  const message = stringOr(b.message) ?? errString ?? stringOr(b.detail) ?? `HTTP ${status}`;
+  // In the flat {error, message} shape the `error` string is the code; in {error, code} it is the message.
+  const code = b.code !== undefined ? String(b.code) : b.message !== undefined ? errString : undefined;
+  return { code, message, requestId };
+}
+
+function stringOr(v: unknown): string | undefined {
+  return typeof v === "string" && v.length > 0 ? v : undefined;
+}
+
+/** Wraps any failure with the resource it happened to, keeping the API details in the text. */
+export class ResourceOperationError extends Error {
+  readonly cause: unknown;
+  constructor(resource: string, action: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(`${resource}: ${action} failed: ${detail}`);
+    this.name = "ResourceOperationError";
+    this.cause = cause;
+  }
+}

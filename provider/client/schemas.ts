@@ -1,0 +1,92 @@
+// Response shapes we rely on. z.object strips unknown keys, because Vobiz adds fields
+// without notice (notes §2.4); optional keys cover the Go-omitempty style responses.
+import { z } from "zod";
+
+const optString = z.string().nullish();
+
+export const trunkSchema = z.object({
+  trunk_id: z.string(),
+  account_id: z.string(),
+  name: z.string(),
+  trunk_domain: z.string(),
+  trunk_status: z.string(),
+  secure: z.boolean(),
+  trunk_direction: z.string(),
+  concurrent_calls_limit: z.number(),
+  cps_limit: z.number(),
+  description: z.string().default(""),
+  transport: z.string(),
+  credential_uuid: optString,
+  ipacl_uuid: optString,
+  webhook_url: optString,
+});
+export type TrunkObject = z.infer<typeof trunkSchema>;
+
+export const credentialSchema = z.object({
+  id: z.string(),
+  username: z.string(),
+  realm: z.string().default(""),
+  enabled: z.boolean().default(true),
+});
+export type CredentialObject = z.infer<typeof credentialSchema>;
+
+export const ipAclSchema = z.object({
+  id: z.string(),
+  ip_address: z.string(),
+  description: z.string().default(""),
+  enabled: z.boolean().default(true),
+});
+export type IpAclObject = z.infer<typeof ipAclSchema>;
+
+export const numberSchema = z.object({
+  id: z.string(),
+  e164: z.string(),
+  account_id: optString,
+  country: z.string().default(""),
+  region: optString,
+  status: z.string(),
+  setup_fee: z.number().default(0),
+  monthly_fee: z.number().default(0),
+  currency: z.string().default(""),
+  trunk_group_id: optString,
+});
+export type NumberObject = z.infer<typeof numberSchema>;
+
+export const subAccountSchema = z.object({
+  id: z.string(),
+  auth_id: z.string(),
+  parent_auth_id: optString,
+  name: z.string(),
+  email: optString,
+  description: optString,
+  enabled: z.boolean(),
+  kyc_mode: optString,
+});
+export type SubAccountObject = z.infer<typeof subAccountSchema>;
+
+export const subAccountCreatedSchema = z.object({
+  sub_account: subAccountSchema,
+  auth_credentials: z.object({ auth_id: z.string(), auth_token: z.string() }),
+});
+
+/** Trunks, credentials, IP ACL, origination URIs: {meta:{limit,offset,total},objects}. */
+export const metaPageSchema = z.object({
+  meta: z.object({ limit: z.number(), offset: z.number(), total: z.number().optional(), total_count: z.number().optional() }),
+  objects: z.array(z.unknown()),
+});
+
+/** Numbers and inventory: {items,page,per_page,total}. */
+export const itemsPageSchema = z.object({
+  items: z.array(z.unknown()),
+  page: z.number(),
+  per_page: z.number(),
+  total: z.number(),
+});
+
+export const purchaseSchema = z.object({ number: numberSchema });
+
+export const releaseSchema = z.object({
+  status: z.string().optional(),
+  release_fee: z.number().optional(),
+  cooldown_ends_at: z.string().optional(),
+});

@@ -1,0 +1,65 @@
+// Provider settings. Credentials arrive only through configure() (stack config, secrets
+// decrypted by the engine) or environment variables read here, never through the program,
+// so they are never captured into the serialized provider.
+import { VobizApi } from "./client/api";
+import { assertEndpointAllowed, TransportSettings } from "./client/transport";
+
+export const DEFAULT_ENDPOINT = "https://api.vobiz.ai";
+
+type Lookup = (key: string) => string | undefined;
+
+let stackConfig: Lookup = () => undefined;
+let cachedApi: { key: string; api: VobizApi } | undefined;
+
+/** Called by the shim's configure(); the host calls it once per provider text per process. */
+export function setStackConfig(lookup: Lookup): void {
+  stackConfig = lookup;
+  cachedApi = undefined;
+}
+
+function setting(configKey: string, envKey: string): string | undefined {
+  const v = stackConfig(`vobiz:${configKey}`) ?? process.env[envKey];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function numberSetting(configKey: string, envKey: string, fallback: number): number {
+  const raw = setting(configKey, envKey);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`vobiz:${configKey} must be a non-negative number; got "${raw}"`);
+  return n;
+}
+
+export function transportSettings(): TransportSettings {
+  const authId = setting("authId", "VOBIZ_AUTH_ID");
+  const authToken = setting("authToken", "VOBIZ_AUTH_TOKEN");
+  if (!authId || !authToken) {
+    const missing = [!authId && "vobiz:authId (or VOBIZ_AUTH_ID)", !authToken && "vobiz:authToken (or VOBIZ_AUTH_TOKEN)"].filter(Boolean);
+    throw new Error(
+      `Vobiz credentials are not configured: missing ${missing.join(" and ")}. ` +
+        "Run `pulumi config set vobiz:authId MA_XXXXXXXX` and `pulumi config set --secret vobiz:authToken <token>`.",
+    );
+  }
+  if (!/^(MA|SA)_[A-Z0-9]{8}$/.test(authId)) {
+    throw new Error(`vobiz:authId must look like MA_XXXXXXXX or SA_XXXXXXXX (8 upper-case letters or digits); got "${authId}"`);
+  }
+  const endpoint = setting("endpoint", "VOBIZ_ENDPOINT") ?? DEFAULT_ENDPOINT;
+  assertEndpointAllowed(endpoint);
+  return {
+    endpoint,
+    authId,
+    authToken,
+    timeoutMs: numberSetting("requestTimeoutMs", "VOBIZ_REQUEST_TIMEOUT_MS", 30_000),
+    maxRetries: numberSetting("maxRetries", "VOBIZ_MAX_RETRIES", 3),
+    backoffBaseMs: numberSetting("retryBaseMs", "VOBIZ_RETRY_BASE_MS", 500),
+    maxRetryAfterSeconds: numberSetting("maxRetryAfterSeconds", "VOBIZ_MAX_RETRY_AFTER_SECONDS", 60),
+  };
+}
+
+/** One client per distinct configuration, shared by every resource type in the host. */
+export function api(): VobizApi {
+  const settings = transportSettings();
+  const key = JSON.stringify(settings);
+  if (!cachedApi || cachedApi.key !== key) cachedApi = { key, api: new VobizApi(settings) };
+  return cachedApi.api;
+}

@@ -1,0 +1,227 @@
+// The generic lifecycle: check, diff, create, read, update and delete for every resource,
+// driven by a ResourceSpec (schema + field table + API mapping). Adding a resource type is
+// one spec module; nothing here knows about a particular resource.
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { VobizApi } from "./client/api";
+import { ResourceOperationError, VobizApiError } from "./client/errors";
+import { api } from "./config";
+import { containsUnknown, UNKNOWN } from "./validation";
+
+export type FieldPolicy = "update" | "replace";
+export type Props = Record<string, unknown>;
+
+/** Hidden inputs the SDK adds so errors and idempotency keys can name the resource. */
+export const HIDDEN_INPUTS = ["__name", "__stack"] as const;
+
+export interface Ctx {
+  api: VobizApi;
+  /** e.g. `Trunk "main"`: starts every user-facing message. */
+  label: string;
+  /** Stable identity of the logical resource: project/stack/type/name. */
+  identity: string;
+  /** Idempotency-Key for a create: identity plus a hash of the exact request body. */
+  idempotencyKey(body: unknown): string;
+  warn(message: string): void;
+}
+
+export interface ResourceSpec<In extends Props = Props> {
+  typeName: string;
+  schema: z.ZodType<In>;
+  /** Every input field that diff compares, and what a change to it costs. */
+  fields: Record<string, FieldPolicy>;
+  /**
+   * Values computed at check time and stored as inputs (e.g. a credential's generation suffix).
+   * A change to one of them forces replacement. `olds` are the prior inputs ({} on create).
+   */
+  derived?: { fields: string[]; compute(ctx: Ctx, inputs: In, olds: Props): Props };
+  create(ctx: Ctx, inputs: In): Promise<{ id: string; outs: Props }>;
+  /** Live computed outputs and current input values, or undefined when the object is gone. */
+  read(ctx: Ctx, id: string, outs: Props): Promise<Props | undefined>;
+  update(ctx: Ctx, id: string, olds: Props, news: In): Promise<Props>;
+  delete(ctx: Ctx, id: string, outs: Props): Promise<void>;
+}
+
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (v && typeof v === "object") {
+    const entries = Object.entries(v as Props)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+export function stripUndefined<T extends Props>(o: T): T {
+  return JSON.parse(JSON.stringify(o));
+}
+
+/**
+ * Thrown when a create made an object but a later step failed (e.g. a bought number that could not
+ * be routed). The host reports it as "created but failed to initialise", so the engine keeps the id
+ * in state and a later destroy cleans it up instead of leaking it.
+ */
+export class PartialCreateError extends Error {
+  constructor(message: string, readonly id: string, public properties: Props) {
+    super(message);
+    this.name = "PartialCreateError";
+  }
+  get reasons(): string[] {
+    return [this.message];
+  }
+}
+
+/** For reads: a 404 means the object is gone (undefined); every other failure throws. */
+export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (e) {
+    if (e instanceof VobizApiError && e.isNotFound) return undefined;
+    throw e;
+  }
+}
+
+function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
+  const name = typeof props.__name === "string" ? props.__name : "(unnamed)";
+  const stack = typeof props.__stack === "string" ? props.__stack : "";
+  const identity = `${stack}/${spec.typeName}/${name}`;
+  const label = `${spec.typeName} "${name}"`;
+  return {
+    get api() {
+      return api();
+    },
+    label,
+    identity,
+    idempotencyKey(body: unknown) {
+      const digest = createHash("sha256").update(identity).update("\n").update(canonicalJson(body)).digest("hex");
+      return `pulumi-vobiz-${digest.slice(0, 40)}`;
+    },
+    warn(message: string) {
+      void pulumi.log.warn(`${label}: ${message}`);
+    },
+  };
+}
+
+/** Wraps the failure with the resource label; 404 on delete means the object is already gone. */
+async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new ResourceOperationError(ctx.label, action, e);
+  }
+}
+
+function hiddenOf(props: Props): Props {
+  const out: Props = {};
+  for (const k of HIDDEN_INPUTS) if (props[k] !== undefined) out[k] = props[k];
+  return out;
+}
+
+/** Outputs that are not inputs (ids, domains, tokens): kept across updates unless the update returns new ones. */
+function computedOf(spec: ResourceSpec<any>, props: Props): Props {
+  const inputKeys = new Set<string>([...HIDDEN_INPUTS, ...Object.keys(spec.fields), ...(spec.derived?.fields ?? [])]);
+  return Object.fromEntries(Object.entries(props).filter(([k]) => !inputKeys.has(k) && k !== "__provider"));
+}
+
+function inputsOf(spec: ResourceSpec<any>, props: Props): Props {
+  const out: Props = hiddenOf(props);
+  for (const f of Object.keys(spec.fields)) if (props[f] !== undefined) out[f] = props[f];
+  for (const f of spec.derived?.fields ?? []) if (props[f] !== undefined) out[f] = props[f];
+  return out;
+}
+
+/** Removes sentinel leaves so the schema validates only what is known. */
+function withoutUnknowns(v: unknown): unknown {
+  if (v === UNKNOWN) return undefined;
+  if (Array.isArray(v)) return v.map(withoutUnknowns);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutUnknowns(x)]));
+  return v;
+}
+
+export function makeLifecycle(spec: ResourceSpec<any>) {
+  return {
+    async check(olds: Props, news: Props) {
+      const raw: Props = {};
+      for (const [k, v] of Object.entries(news)) if (k !== "__provider" && !k.startsWith("__")) raw[k] = v;
+      const unknownFields = new Set(Object.keys(raw).filter((k) => containsUnknown(raw[k])));
+      const parsed = spec.schema.safeParse(withoutUnknowns(raw));
+      if (!parsed.success) {
+        const failures = parsed.error.issues
+          .filter((i) => !unknownFields.has(String(i.path[0])))
+          .map((i) => ({ property: i.path.length ? i.path.join(".") : "(inputs)", reason: i.message }));
+        if (failures.length) return { inputs: news, failures };
+      }
+      const inputs: Props = { ...hiddenOf(news), ...(parsed.success ? parsed.data : {}) };
+      for (const k of unknownFields) inputs[k] = raw[k];
+      if (spec.derived && unknownFields.size === 0) {
+        Object.assign(inputs, spec.derived.compute(makeCtx(spec, news), inputs, olds ?? {}));
+      } else if (spec.derived) {
+        // Preview with unknowns: keep the prior derived values; the unknown field itself marks the diff.
+        for (const f of spec.derived.fields) if (olds?.[f] !== undefined) inputs[f] = olds[f];
+      }
+      return { inputs: stripUndefined(inputs) };
+    },
+
+    async diff(_id: string, olds: Props, news: Props) {
+      const changed: string[] = [];
+      const replaces: string[] = [];
+      const policies: Record<string, FieldPolicy> = { ...spec.fields };
+      for (const d of spec.derived?.fields ?? []) policies[d] = "replace";
+      for (const [field, policy] of Object.entries(policies)) {
+        const next = news[field];
+        const same = !containsUnknown(next) && canonicalJson(olds[field]) === canonicalJson(next);
+        if (same) continue;
+        changed.push(field);
+        if (policy === "replace") replaces.push(field);
+      }
+      return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
+    },
+
+    async create(inputs: Props) {
+      const ctx = makeCtx(spec, inputs);
+      let made: { id: string; outs: Props };
+      try {
+        made = await spec.create(ctx, inputs);
+      } catch (e) {
+        if (e instanceof PartialCreateError) {
+          // The host packs id and properties into the error; __provider must be there for a later delete.
+          e.properties = stripUndefined({ ...inputs, ...e.properties });
+          e.message = `${ctx.label}: create failed: ${e.message}`;
+          throw e;
+        }
+        throw new ResourceOperationError(ctx.label, "create", e);
+      }
+      const { id, outs } = made;
+      return { id, outs: stripUndefined({ ...inputs, ...outs }) };
+    },
+
+    async read(id: string, props: Props) {
+      const ctx = makeCtx(spec, props);
+      const live = await guarded(ctx, "read", () => spec.read(ctx, id, props));
+      // An empty id tells the engine the object is gone; errors above throw instead.
+      if (!live) return { id: "", props: {} };
+      const merged = stripUndefined({ ...props, ...live });
+      return { id, props: merged, inputs: inputsOf(spec, merged) };
+    },
+
+    async update(id: string, olds: Props, news: Props) {
+      const ctx = makeCtx(spec, news);
+      const outs = await guarded(ctx, "update", () => spec.update(ctx, id, olds, news));
+      return { outs: stripUndefined({ ...computedOf(spec, olds), ...news, ...outs }) };
+    },
+
+    async delete(id: string, props: Props) {
+      const ctx = makeCtx(spec, props);
+      await guarded(ctx, "delete", async () => {
+        try {
+          await spec.delete(ctx, id, props);
+        } catch (e) {
+          if (e instanceof VobizApiError && e.isNotFound) return; // already gone: nothing to delete
+          throw e;
+        }
+      });
+    },
+  };
+}

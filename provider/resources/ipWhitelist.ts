@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { VobizApi } from "../client/api";
+import { Props, ResourceSpec } from "../lifecycle";
+import { ipv4OrCidr, names } from "../validation";
+
+// A whitelist is a set of IP ACL entries, one per address (the REST model, notes §8.1).
+const entry = z.object({ ip: ipv4OrCidr, label: names.label });
+const schema = z.object({
+  entries: z
+    .array(entry)
+    .min(1, "must list at least one address")
+    .max(500, "must list at most 500 addresses")
+    .superRefine((list, ctx) => {
+      const seen = new Set<string>();
+      list.forEach((e, i) => {
+        if (seen.has(e.ip)) ctx.addIssue({ code: "custom", path: [i, "ip"], message: `address ${e.ip} is listed twice` });
+        seen.add(e.ip);
+      });
+    }),
+});
+type WhitelistInputs = z.infer<typeof schema>;
+type Entry = z.infer<typeof entry>;
+
+function outputs(entries: Entry[], entryIds: Record<string, string>): Props {
+  return { entries, entryIds, primaryEntryId: entryIds[entries[0].ip] };
+}
+
+/** Creates entries one by one; if one fails, removes the ones this call made so none leak. */
+async function createEntries(api: VobizApi, entries: Entry[], key: (body: unknown) => string): Promise<Record<string, string>> {
+  const made: Record<string, string> = {};
+  try {
+    for (const e of entries) {
+      const body = { name: e.label, ip_address: e.ip };
+      made[e.ip] = (await api.createIpAcl(body, key(body))).id;
+    }
+    return made;
+  } catch (err) {
+    await Promise.allSettled(Object.values(made).map((id) => api.deleteIpAcl(id)));
+    throw err;
+  }
+}
+
+export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
+  typeName: "IpWhitelist",
+  schema,
+  fields: { entries: "update" },
+  async create(ctx, inputs) {
+    const entryIds = await createEntries(ctx.api, inputs.entries, (b) => ctx.idempotencyKey(b));
+    const id = `ipwl-${createHash("sha256").update(ctx.identity).digest("hex").slice(0, 16)}`;
+    return { id, outs: outputs(inputs.entries, entryIds) };
+  },
+  async read(ctx, _id, outs) {
+    const known = (outs.entryIds ?? {}) as Record<string, string>;
+    const live = new Map((await ctx.api.listIpAcl()).map((a) => [a.id, a]));
+    const entries: Entry[] = [];
+    const entryIds: Record<string, string> = {};
+    for (const id of Object.values(known)) {
+      const a = live.get(id);
+      if (!a) continue; // deleted out of band: the next up recreates it
+      entries.push({ ip: a.ip_address, label: a.description });
+      entryIds[a.ip_address] = a.id;
+    }
+    if (entries.length === 0) return undefined;
+    // Keep the program's order so a refresh alone never shows a diff.
+    const order = ((outs.entries ?? []) as Entry[]).map((e) => e.ip);
+    entries.sort((a, b) => order.indexOf(a.ip) - order.indexOf(b.ip));
+    return outputs(entries, entryIds);
+  },
+  async update(ctx, _id, olds, news) {
+    const oldIds = { ...((olds.entryIds ?? {}) as Record<string, string>) };
+    const oldLabels = new Map(((olds.entries ?? []) as Entry[]).map((e) => [e.ip, e.label]));
+    const added = news.entries.filter((e) => !oldIds[e.ip]);
+    const created = await createEntries(ctx.api, added, (b) => ctx.idempotencyKey(b));
+    const entryIds: Record<string, string> = { ...created };
+    for (const e of news.entries) {
+      if (created[e.ip]) continue;
+      entryIds[e.ip] = oldIds[e.ip];
+      if (oldLabels.get(e.ip) !== e.label) await ctx.api.updateIpAcl(oldIds[e.ip], { name: e.label, ip_address: e.ip });
+    }
+    const keep = new Set(news.entries.map((e) => e.ip));
+    for (const [ip, id] of Object.entries(oldIds)) {
+      if (!keep.has(ip)) await ctx.api.deleteIpAcl(id).catch((e) => (e.status === 404 ? undefined : Promise.reject(e)));
+    }
+    return outputs(news.entries, entryIds);
+  },
+  async delete(ctx, _id, outs) {
+    for (const id of Object.values((outs.entryIds ?? {}) as Record<string, string>)) {
+      await ctx.api.deleteIpAcl(id).catch((e) => (e.status === 404 ? undefined : Promise.reject(e)));
+    }
+  },
+};

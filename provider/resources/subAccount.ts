@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { SubAccountObject } from "../client/schemas";
+import { Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { email, names } from "../validation";
+
+const schema = z
+  .object({
+    name: names.subAccount,
+    email: email.optional(),
+    enabled: z.boolean().default(true),
+    kycMode: z.enum(["personal_use", "customer_use"]).default("personal_use"),
+    description: names.description.optional(),
+  })
+  .refine((s) => s.kycMode !== "customer_use" || s.email !== undefined, {
+    path: ["email"],
+    message: 'is required when kycMode is "customer_use" (the sub-account completes its own KYC)',
+  });
+type SubAccountInputs = z.infer<typeof schema>;
+
+function liveFields(s: SubAccountObject): Props {
+  return {
+    authId: s.auth_id,
+    subAccountId: s.id,
+    parentAuthId: s.parent_auth_id ?? undefined,
+    name: s.name,
+    email: s.email ?? undefined,
+    enabled: s.enabled,
+    kycMode: s.kyc_mode ?? "personal_use",
+    description: s.description ?? undefined,
+  };
+}
+
+function requestBody(inputs: SubAccountInputs): Props {
+  return { name: inputs.name, email: inputs.email, enabled: inputs.enabled, kyc_mode: inputs.kycMode, description: inputs.description };
+}
+
+export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
+  typeName: "SubAccount",
+  schema,
+  fields: { name: "update", email: "update", enabled: "update", kycMode: "update", description: "update" },
+  async create(ctx, inputs) {
+    const body = requestBody(inputs);
+    const res = await ctx.api.createSubAccount(body, ctx.idempotencyKey(body));
+    // The token is shown once, here; it is kept as a secret output and never replaced by a read.
+    return { id: res.sub_account.auth_id, outs: { ...liveFields(res.sub_account), authToken: res.auth_credentials.auth_token } };
+  },
+  async read(ctx, id) {
+    const s = await unlessNotFound(ctx.api.getSubAccount(id));
+    return s && liveFields(s);
+  },
+  async update(ctx, id, _olds, news) {
+    return liveFields(await ctx.api.updateSubAccount(id, requestBody(news)));
+  },
+  async delete(ctx, id) {
+    await ctx.api.deleteSubAccount(id);
+  },
+};

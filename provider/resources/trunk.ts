@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { TrunkObject } from "../client/schemas";
+import { Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { names, uuidRef } from "../validation";
+
+const schema = z.object({
+  name: names.trunk,
+  description: names.description.default(""),
+  enabled: z.boolean().default(true),
+  // The API accepts only inbound/outbound on requests; omitted means "both" (notes §6.4).
+  direction: z.enum(["inbound", "outbound"]).optional(),
+  secure: z.boolean().default(false),
+  transport: z.enum(["udp", "tcp", "tls"]).default("udp"),
+  concurrentCallsLimit: z.number().int().min(0).max(1000).default(10),
+  cpsLimit: z.number().int().min(0).max(100).default(2),
+  credentialId: uuidRef.optional(),
+  ipAclId: uuidRef.optional(),
+  webhookUrl: z.url({ protocol: /^https?$/, error: "must be a public http(s) URL" }).max(500).optional(),
+});
+type TrunkInputs = z.infer<typeof schema>;
+
+const refFields = { credentialId: "credential_uuid", ipAclId: "ipacl_uuid", webhookUrl: "webhook_url" } as const;
+
+function requestBody(inputs: TrunkInputs, olds?: Props): Props {
+  const body: Props = {
+    name: inputs.name,
+    description: inputs.description,
+    trunk_status: inputs.enabled ? "enabled" : "disabled",
+    trunk_direction: inputs.direction,
+    secure: inputs.secure,
+    transport: inputs.transport,
+    concurrent_calls_limit: inputs.concurrentCallsLimit,
+    cps_limit: inputs.cpsLimit,
+  };
+  for (const [input, apiField] of Object.entries(refFields)) {
+    const v = inputs[input as keyof typeof refFields];
+    // ASSUMPTION (notes §6.7): an empty string detaches a reference on update.
+    if (v !== undefined) body[apiField] = v;
+    else if (olds?.[input] !== undefined) body[apiField] = "";
+  }
+  return body;
+}
+
+/** Trunk object → our field names, with the API's rewrites normalised (active ≡ enabled). */
+function liveFields(t: TrunkObject, declared: Props): Props {
+  return {
+    trunkId: t.trunk_id,
+    domain: t.trunk_domain,
+    status: t.trunk_status,
+    name: t.name,
+    description: t.description,
+    enabled: t.trunk_status === "active" || t.trunk_status === "enabled",
+    // Reported only when the program set it: an unset direction reads back as "both".
+    direction: declared.direction === undefined ? undefined : t.trunk_direction.toLowerCase(),
+    secure: t.secure,
+    transport: t.transport.toLowerCase(),
+    concurrentCallsLimit: t.concurrent_calls_limit,
+    cpsLimit: t.cps_limit,
+    credentialId: t.credential_uuid || undefined,
+    ipAclId: t.ipacl_uuid || undefined,
+    webhookUrl: t.webhook_url || undefined,
+  };
+}
+
+export const trunkSpec: ResourceSpec<TrunkInputs> = {
+  typeName: "Trunk",
+  schema,
+  fields: {
+    name: "update",
+    description: "update",
+    enabled: "update",
+    direction: "update",
+    secure: "update",
+    transport: "update",
+    concurrentCallsLimit: "update",
+    cpsLimit: "update",
+    credentialId: "update",
+    ipAclId: "update",
+    webhookUrl: "update",
+  },
+  async create(ctx, inputs) {
+    const body = requestBody(inputs);
+    const t = await ctx.api.createTrunk(body, ctx.idempotencyKey(body));
+    return { id: t.trunk_id, outs: liveFields(t, inputs) };
+  },
+  async read(ctx, id, outs) {
+    const t = await unlessNotFound(ctx.api.getTrunk(id));
+    return t && liveFields(t, outs);
+  },
+  async update(ctx, id, olds, news) {
+    return liveFields(await ctx.api.updateTrunk(id, requestBody(news, olds)), news);
+  },
+  async delete(ctx, id) {
+    await ctx.api.deleteTrunk(id);
+  },
+};
