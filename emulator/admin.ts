@@ -1,0 +1,103 @@
+// Test-only admin API under /__emulator/ (no auth, never logged).
+import { fail } from './errors';
+import { PhoneNumber, State, adminView, seedState } from './state';
+import { money, nowIso, secretMatches, seededUuid } from './util';
+import { E164, Fields, fieldsOf } from './validate';
+import type { Options, Reply } from './routes';
+
+export interface LogEntry {
+  seq: number; method: string; path: string; query: string; status: number; request_id: string;
+  auth_id: string | null; idempotency_key: string | null; duration_ms: number;
+}
+
+/** What the admin API can touch; owned by the server in index.ts. */
+export interface World {
+  state: State;
+  opts: Options;
+  log: LogEntry[];
+  seq: number;
+}
+
+type AdminHandler = (w: World, body: unknown) => Reply;
+
+const ADMIN: Record<string, AdminHandler> = {
+  'POST /__emulator/reset': (w) => {
+    w.state = seedState(w.opts.authId, w.opts.balances);
+    w.log.length = 0;
+    w.seq = 0;
+    return { status: 200, body: { ok: true } };
+  },
+  'GET /__emulator/requests': (w) => ({ status: 200, body: { requests: w.log } }),
+  'DELETE /__emulator/requests': (w) => {
+    w.log.length = 0;
+    return { status: 200, body: { ok: true } };
+  },
+  'GET /__emulator/state': (w) => ({ status: 200, body: adminView(w.state) }),
+  'POST /__emulator/seed': seed,
+  'POST /__emulator/sip-auth': sipAuth,
+};
+
+/** Writing admin routes (persist afterwards). */
+export const ADMIN_WRITES = new Set(['POST /__emulator/reset', 'POST /__emulator/seed']);
+
+export function adminRoute(method: string, path: string): AdminHandler | undefined {
+  return ADMIN[`${method} ${path}`];
+}
+
+function seed(w: World, body: unknown): Reply {
+  const f = fieldsOf(body, 'admin');
+  const main = w.state.accounts.find((a) => a.parent_auth_id === null)!;
+  const balances = f.obj.balances;
+  const inventory = f.obj.inventory;
+  // Validate everything before changing anything.
+  if (balances !== undefined && (typeof balances !== 'object' || balances === null || Array.isArray(balances))) fail('admin', 400, 'balances must be an object');
+  const balanceEntries = Object.entries((balances ?? {}) as Record<string, unknown>);
+  for (const [cur, v] of balanceEntries)
+    if (!/^[A-Z]{3}$/.test(cur) || typeof v !== 'number' || !Number.isFinite(v)) fail('admin', 400, `invalid balance ${cur}`);
+  if (inventory !== undefined && !Array.isArray(inventory)) fail('admin', 400, 'inventory must be an array');
+  const now = nowIso();
+  const added: PhoneNumber[] = ((inventory ?? []) as unknown[]).map((item) => {
+    const g = fieldsOf(item, 'admin');
+    const e164 = g.str('e164', { required: true, pattern: E164 })!;
+    if (w.state.numbers.some((n) => n.e164 === e164)) fail('admin', 400, `number ${e164} already exists`);
+    return {
+      id: seededUuid('vobiz-emulator-number:' + e164), account_id: null, e164,
+      country: g.str('country', { required: true, pattern: /^[A-Z]{2}$/ })!, region: g.str('region'),
+      status: 'active', setup_fee: fee(g, 'setup_fee'), monthly_fee: fee(g, 'monthly_fee'),
+      currency: g.str('currency', { required: true, pattern: /^[A-Z]{3}$/ })!, tags: null, created_at: now, updated_at: now,
+    };
+  });
+  if (new Set(added.map((n) => n.e164)).size !== added.length) fail('admin', 400, 'duplicate e164 in inventory');
+  for (const [cur, v] of balanceEntries) {
+    const b = (main.balances[cur] ??= { id: seededUuid(`vobiz-emulator-balance:${main.auth_id}:${cur}`), balance: 0, created_at: now, updated_at: now });
+    b.balance = money(v as number);
+    b.updated_at = now;
+  }
+  w.state.numbers.push(...added);
+  return { status: 200, body: { ok: true } };
+}
+
+function fee(g: Fields, key: string): number {
+  const v = g.obj[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail('admin', 400, `${key} must be a non-negative number`);
+  return v;
+}
+
+/** Would a SIP REGISTER with these digest credentials succeed on this trunk? */
+function sipAuth(w: World, body: unknown): Reply {
+  const f = fieldsOf(body, 'admin');
+  const trunkId = f.str('trunk_id', { required: true });
+  const username = f.str('username', { required: true });
+  const password = f.str('password', { required: true })!;
+  const no = (reason: string): Reply => ({ status: 200, body: { ok: false, reason } });
+  const t = w.state.trunks.find((o) => o.trunk_id === trunkId);
+  if (!t) return no('trunk not found');
+  if (t.trunk_status !== 'active') return no('trunk is not active');
+  if (!t.credential_uuid) return no('trunk has no credential attached');
+  const cred = w.state.credentials.find((o) => o.id === t.credential_uuid);
+  if (!cred) return no('credential not found');
+  if (!cred.enabled) return no('credential is disabled');
+  if (cred.username !== username) return no('username does not match');
+  if (!secretMatches(password, cred.password_hash, cred.salt)) return no('password does not match');
+  return { status: 200, body: { ok: true } };
+}
