@@ -13,7 +13,7 @@ export type FieldPolicy = "update" | "replace";
 export type Props = Record<string, unknown>;
 
 /** Hidden inputs the SDK adds so errors and idempotency keys can name the resource. */
-export const HIDDEN_INPUTS = ["__name", "__stack"] as const;
+export const HIDDEN_INPUTS = ["__vobizName", "__vobizStack"] as const;
 
 export interface Ctx {
   api: VobizApi;
@@ -84,8 +84,8 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
 }
 
 function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
-  const name = typeof props.__name === "string" ? props.__name : "(unnamed)";
-  const stack = typeof props.__stack === "string" ? props.__stack : "";
+  const name = typeof props.__vobizName === "string" ? props.__vobizName : "(unnamed)";
+  const stack = typeof props.__vobizStack === "string" ? props.__vobizStack : "";
   const identity = `${stack}/${spec.typeName}/${name}`;
   const label = `${spec.typeName} "${name}"`;
   return {

@@ -20,8 +20,8 @@ abstract class VobizResource extends pulumi.CustomResource {
     const props: Record<string, unknown> = {
       __provider: shimText(typeName),
       // Hidden inputs: they name the resource in errors and scope its idempotency keys.
-      __name: name,
-      __stack: `${pulumi.getProject()}/${pulumi.getStack()}`,
+      __vobizName: name,
+      __vobizStack: `${pulumi.getProject()}/${pulumi.getStack()}`,
     };
     for (const [k, v] of Object.entries(args)) {
       if (v === undefined) continue;
