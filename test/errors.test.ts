@@ -1,0 +1,81 @@
+// What a user sees when the API refuses: the resource, the call, the HTTP status, the API's
+// message and the request id, through the real host; and never a secret.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import * as vobiz from "pulumi-vobiz";
+import { RunningEmulator } from "../emulator";
+import { EmulatorClient, newStack, startTestEmulator } from "./support";
+
+describe("errors reaching the user", () => {
+  let emu: RunningEmulator;
+  let client: EmulatorClient;
+  before(async () => ({ emu, client } = await startTestEmulator()));
+  after(async () => emu.close());
+
+  it("a number that is not in inventory names the resource, call, status, message and request id", async () => {
+    const stack = newStack(emu, "not-in-inventory");
+    const program = () => {
+      new vobiz.NumberPurchase("sales-line", { number: "+919999999999" });
+    };
+    await assert.rejects(stack.up(program), (e: Error) => {
+      assert.match(
+        e.message,
+        /NumberPurchase "sales-line": create failed: POST \/Account\/\{auth_id\}\/numbers\/purchase-from-inventory \(\+919999999999\) failed: HTTP 404 \[not_found\]: number not found in inventory \(request id req_[0-9a-f]+\)/,
+      );
+      return true;
+    });
+    assert.deepEqual(stack.readState().resources.filter((r: any) => r.custom), []);
+  });
+
+  it("insufficient balance is reported as the API answers it, and nothing is bought", async () => {
+    const [number] = await client.inventory("IN", 1);
+    await fetch(`${emu.url}/__emulator/seed`, { method: "POST", body: JSON.stringify({ balances: { INR: 1 } }), headers: { "content-type": "application/json" } });
+    const stack = newStack(emu, "poor");
+    await assert.rejects(
+      stack.up(() => {
+        new vobiz.NumberPurchase("line", { number });
+      }),
+      /NumberPurchase "line": create failed: .* failed: HTTP 500 \[internal_server_error\]: failed to purchase number \(request id req_/,
+    );
+    const st = await client.state();
+    assert.equal(st.numbers.find((n: any) => n.e164 === number).account_id, null);
+    await fetch(`${emu.url}/__emulator/reset`, { method: "POST" });
+  });
+
+  it("a wrong token fails with the gateway's message and the token is not echoed", async () => {
+    const stack = newStack(emu, "bad-token");
+    stack.setConfig("vobiz:authToken", "definitely-wrong-token", true);
+    await assert.rejects(
+      stack.up(() => {
+        new vobiz.Trunk("t", { name: "x" });
+      }),
+      (e: Error) => {
+        assert.match(e.message, /Trunk "t": create failed: POST \/Account\/\{auth_id\}\/trunks failed: HTTP 401: Invalid token \(request id req_/);
+        assert.ok(!e.message.includes("definitely-wrong-token"));
+        return true;
+      },
+    );
+  });
+
+  it("missing credentials and a plain-http endpoint are refused before any call", async () => {
+    const stack = newStack(emu, "no-creds");
+    stack.setConfig("vobiz:authId", "");
+    stack.setConfig("vobiz:authToken", "", true);
+    await client.clearRequests();
+    await assert.rejects(
+      stack.up(() => {
+        new vobiz.Trunk("t", { name: "x" });
+      }),
+      /Trunk "t": create failed: Vobiz credentials are not configured: missing vobiz:authId \(or VOBIZ_AUTH_ID\) and vobiz:authToken \(or VOBIZ_AUTH_TOKEN\)/,
+    );
+    const insecure = newStack(emu, "http");
+    insecure.setConfig("vobiz:endpoint", "http://api.vobiz.ai");
+    await assert.rejects(
+      insecure.up(() => {
+        new vobiz.Trunk("t", { name: "x" });
+      }),
+      /Trunk "t": create failed: vobiz:endpoint must use https:\/\//,
+    );
+    assert.deepEqual(await client.requests(), []);
+  });
+});

@@ -1,0 +1,76 @@
+// Shared test helpers: an emulator per test file, direct API access to it (so assertions do
+// not go through the provider), and a quickstart stack wired to it.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { RunningEmulator, startEmulator } from "../emulator";
+import { Stack } from "./harness";
+
+export const repoRoot = path.resolve(__dirname, "..", "..");
+export const quickstartDir = path.join(repoRoot, "examples", "quickstart");
+
+export class EmulatorClient {
+  constructor(readonly emu: RunningEmulator) {}
+
+  async api(method: string, p: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.emu.url}/api/v1${p}`, {
+      method,
+      headers: { "X-Auth-ID": this.emu.authId, "X-Auth-Token": this.emu.authToken, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  account(p: string): string {
+    return `/Account/${this.emu.authId}${p}`;
+  }
+
+  async state(): Promise<any> {
+    return (await fetch(`${this.emu.url}/__emulator/state`)).json();
+  }
+
+  async requests(): Promise<Array<{ method: string; path: string; status: number; idempotency_key: string | null }>> {
+    return ((await (await fetch(`${this.emu.url}/__emulator/requests`)).json()) as any).requests;
+  }
+
+  async clearRequests(): Promise<void> {
+    await fetch(`${this.emu.url}/__emulator/requests`, { method: "DELETE" });
+  }
+
+  async writes() {
+    return (await this.requests()).filter((r) => r.method !== "GET");
+  }
+
+  async sipAuth(trunkId: string, username: string, password: string): Promise<{ ok: boolean; reason?: string }> {
+    const res = await fetch(`${this.emu.url}/__emulator/sip-auth`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ trunk_id: trunkId, username, password }),
+    });
+    return (await res.json()) as { ok: boolean; reason?: string };
+  }
+
+  async inventory(country: string, count: number): Promise<string[]> {
+    const r = await this.api("GET", this.account(`/inventory/numbers?country=${country}&per_page=${count}`));
+    return r.body.items.map((n: { e164: string }) => n.e164);
+  }
+}
+
+export async function startTestEmulator() {
+  const emu = await startEmulator({ port: 0 });
+  return { emu, client: new EmulatorClient(emu) };
+}
+
+export function newStack(emu: RunningEmulator, name = "test", env: Record<string, string> = {}): Stack {
+  const dir = mkdtempSync(path.join(tmpdir(), "vobiz-stack-"));
+  return new Stack({
+    project: "vobiz-quickstart",
+    stack: name,
+    programDir: quickstartDir,
+    stateFile: path.join(dir, "state.json"),
+    config: { "vobiz:endpoint": emu.url, "vobiz:authId": emu.authId, "vobiz:retryBaseMs": "20" },
+    secretConfig: { "vobiz:authToken": emu.authToken },
+    env,
+  });
+}

@@ -1,0 +1,140 @@
+// Pure logic, tested without processes: retry decisions, error decoding, validation,
+// offline check/diff rules. The lifecycle itself is tested through the real host elsewhere.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decodeErrorBody, describeApiError } from "../provider/client/errors";
+import { assertEndpointAllowed, parseRetryAfter, retryDelayMs } from "../provider/client/transport";
+import { call } from "../provider";
+import { ipv4OrCidrProblem, UNKNOWN } from "../provider/validation";
+import { shimText } from "../sdk/shim";
+
+const base = { maxRetries: 3, maxRetryAfterSeconds: 60, backoffBaseMs: 1000, random: () => 1 };
+
+describe("retry decision", () => {
+  it("retries reads on network errors, 429, 500 and 502-504 with exponential backoff", () => {
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1 }), 1000);
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 3, status: 503 }), 4000);
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status: 500 }), 1000);
+    assert.equal(retryDelayMs({ ...base, method: "DELETE", attempt: 2, status: 502 }), 2000);
+  });
+  it("uses full jitter", () => {
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 2, random: () => 0.25 }), 500);
+  });
+  it("never retries other 4xx, a POST, 500 on a write, or past the limit", () => {
+    for (const status of [400, 401, 403, 404, 409, 422]) assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status }), undefined);
+    assert.equal(retryDelayMs({ ...base, method: "POST", attempt: 1, status: 503 }), undefined);
+    assert.equal(retryDelayMs({ ...base, method: "PUT", attempt: 1, status: 500 }), undefined);
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 4, status: 503 }), undefined);
+  });
+  it("waits for Retry-After on 429, capped", () => {
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status: 429, retryAfterSeconds: 7 }), 7000);
+    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status: 429, retryAfterSeconds: 600 }), 60000);
+  });
+  it("reads Retry-After in seconds and HTTP-date forms", () => {
+    assert.equal(parseRetryAfter("5"), 5);
+    const now = Date.parse("2026-12-03T10:00:00Z");
+    assert.equal(parseRetryAfter("Thu, 03 Dec 2026 10:00:30 GMT", now), 30);
+    assert.equal(parseRetryAfter("soon"), undefined);
+  });
+});
+
+describe("error decoding", () => {
+  it("reads the standard envelope", () => {
+    const d = decodeErrorBody(429, JSON.stringify({ status: "error", error: { code: "RATE_LIMIT_EXCEEDED", message: "CPS limit exceeded" }, requestId: "req_1" }));
+    assert.deepEqual(d, { code: "RATE_LIMIT_EXCEEDED", message: "CPS limit exceeded", requestId: "req_1" });
+  });
+  it("reads the flat numbers shape, the trunk-family shape and the gateway shape", () => {
+    assert.deepEqual(decodeErrorBody(404, '{"error":"not_found","message":"number not found in inventory"}'), {
+      code: "not_found",
+      message: "number not found in inventory",
+      requestId: undefined,
+    });
+    assert.deepEqual(decodeErrorBody(409, '{"error":"Username already exists","code":409}'), {
+      code: "409",
+      message: "Username already exists",
+      requestId: undefined,
+    });
+    assert.deepEqual(decodeErrorBody(401, '{"error":{"code":401,"message":"Invalid token"}}'), {
+      code: "401",
+      message: "Invalid token",
+      requestId: undefined,
+    });
+  });
+  it("survives bodies that are not JSON", () => {
+    assert.equal(decodeErrorBody(502, "<html>Bad gateway</html>").message, "<html>Bad gateway</html>");
+    assert.equal(decodeErrorBody(502, "").message, "(empty response body)");
+  });
+  it("describes the call, status, API message and request id", () => {
+    assert.equal(
+      describeApiError({ operation: "POST /Account/{auth_id}/credentials", status: 409, code: "409", apiMessage: "Username already exists", requestId: "req_9" }),
+      "POST /Account/{auth_id}/credentials failed: HTTP 409: Username already exists (request id req_9)",
+    );
+  });
+});
+
+describe("endpoint rule", () => {
+  it("allows https anywhere and http only on loopback", () => {
+    assert.equal(assertEndpointAllowed("https://api.vobiz.ai").host, "api.vobiz.ai");
+    assert.equal(assertEndpointAllowed("http://127.0.0.1:8787").port, "8787");
+    assert.equal(assertEndpointAllowed("http://localhost:1").hostname, "localhost");
+    assert.throws(() => assertEndpointAllowed("http://api.vobiz.ai"), /must use https:\/\//);
+    assert.throws(() => assertEndpointAllowed("not a url"), /not a valid URL/);
+  });
+});
+
+describe("address validation", () => {
+  it("accepts IPv4 and CIDR, rejects IPv6, bad prefixes and documentation ranges", () => {
+    assert.equal(ipv4OrCidrProblem("49.36.12.10"), undefined);
+    assert.equal(ipv4OrCidrProblem("10.0.0.0/8"), undefined);
+    assert.match(ipv4OrCidrProblem("2001:db8::1")!, /IPv6/);
+    assert.match(ipv4OrCidrProblem("10.0.0.1/33")!, /out of range/);
+    assert.match(ipv4OrCidrProblem("192.0.2.5")!, /documentation/);
+    assert.match(ipv4OrCidrProblem("999.1.1.1")!, /dotted decimal/);
+  });
+});
+
+describe("check and diff (offline)", () => {
+  const check = (type: string, news: object, olds: object = {}) => call(type, "check", [olds, { __vobizName: "r", ...news }]) as Promise<any>;
+  const diff = (type: string, olds: object, news: object) => call(type, "diff", ["id", olds, news]) as Promise<any>;
+
+  it("names the field and the rule for bad input, without echoing secrets", async () => {
+    const r = await check("SipCredential", { username: "pbx", password: "short" });
+    assert.deepEqual(r.failures, [{ property: "password", reason: "the SIP password must be 8 to 20 characters long, contain at least one of ~!@#$%^&*()_+" }]);
+    assert.ok(!JSON.stringify(r.failures).includes("short"));
+    const n = await check("NumberPurchase", { number: "919876543210" });
+    assert.equal(n.failures[0].property, "number");
+    assert.match(n.failures[0].reason, /leading \+ and country code/);
+  });
+  it("lets the preview sentinel through in any field", async () => {
+    const r = await check("NumberPurchase", { number: "+919876543210", trunkId: UNKNOWN });
+    assert.equal(r.failures, undefined);
+    assert.equal(r.inputs.trunkId, UNKNOWN);
+    const w = await check("IpWhitelist", { entries: UNKNOWN });
+    assert.equal(w.failures, undefined);
+  });
+  it("plans an update for updatable fields and a replacement for replace fields", async () => {
+    const olds = { name: "a", description: "", enabled: true, secure: false, transport: "udp", concurrentCallsLimit: 10, cpsLimit: 2 };
+    assert.deepEqual(await diff("Trunk", olds, { ...olds }), { changes: false, replaces: [], deleteBeforeReplace: false });
+    assert.deepEqual(await diff("Trunk", olds, { ...olds, name: "b" }), { changes: true, replaces: [], deleteBeforeReplace: false });
+    const cred = { username: "pbx", password: "Passw0rd#1", enabled: true, generation: "abc123" };
+    assert.deepEqual((await diff("SipCredential", cred, { ...cred, password: "Passw0rd#2", generation: "def456" })).replaces, ["password", "generation"]);
+    assert.deepEqual((await diff("NumberPurchase", { number: "+1", trunkId: "t1" }, { number: "+1", trunkId: UNKNOWN })).replaces, []);
+  });
+  it("keeps a credential's generation while its username and password stay the same", async () => {
+    const first = await check("SipCredential", { username: "pbx", password: "Passw0rd#1" });
+    const again = await check("SipCredential", { username: "pbx", password: "Passw0rd#1" }, first.inputs);
+    assert.equal(again.inputs.generation, first.inputs.generation);
+    const rotated = await check("SipCredential", { username: "pbx", password: "Passw0rd#2" }, first.inputs);
+    assert.notEqual(rotated.inputs.generation, first.inputs.generation);
+  });
+});
+
+describe("provider shim", () => {
+  it("is small and captures nothing but the type name", () => {
+    for (const t of ["SubAccount", "Trunk", "SipCredential", "IpWhitelist", "NumberPurchase"]) {
+      const text = shimText(t);
+      assert.ok(text.length < 1024, `${t} shim is ${text.length} bytes`);
+      assert.match(text, /require\("pulumi-vobiz\/provider"\)/);
+    }
+  });
+});
