@@ -27,6 +27,23 @@ describe("errors reaching the user", () => {
     assert.deepEqual(stack.readState().resources.filter((r: any) => r.custom), []);
   });
 
+  it("a number bought but not routable stays in state with a clear error, and destroy releases it", async () => {
+    const [number] = await client.inventory("IN", 1);
+    const stack = newStack(emu, "unroutable");
+    const missingTrunk = "00000000-0000-4000-8000-000000000000";
+    await assert.rejects(
+      stack.up(() => {
+        new vobiz.NumberPurchase("line", { number, trunkId: missingTrunk });
+      }),
+      new RegExp(`NumberPurchase "line": create failed: bought \\${number} but routing it to trunk ${missingTrunk} failed: POST .*/assign failed: HTTP 404`),
+    );
+    const kept = stack.readState().resources.filter((r: any) => r.custom);
+    assert.deepEqual(kept.map((r: any) => r.id), [number], "the paid-for number is tracked");
+    await stack.destroy();
+    const st = await client.state();
+    assert.equal(st.numbers.find((n: any) => n.e164 === number).status, "pending_release");
+  });
+
   it("insufficient balance is reported as the API answers it, and nothing is bought", async () => {
     const [number] = await client.inventory("IN", 1);
     await fetch(`${emu.url}/__emulator/seed`, { method: "POST", body: JSON.stringify({ balances: { INR: 1 } }), headers: { "content-type": "application/json" } });

@@ -35,6 +35,13 @@ describe("quickstart lifecycle through the dynamic-provider host", () => {
     return r;
   };
 
+  it("preview of a new stack passes unknown ids through check and diff and calls no API", async () => {
+    await client.clearRequests();
+    const r = record(await stack.preview(program()));
+    assert.equal(r.steps.filter((s) => s.op === "preview-create").length, 6);
+    assert.deepEqual(await client.requests(), []);
+  });
+
   it("up creates exactly the declared objects", async () => {
     const r = record(await stack.up(program()));
     assert.equal(r.steps.filter((s) => s.op === "create").length, 6);
@@ -171,7 +178,7 @@ describe("quickstart lifecycle through the dynamic-provider host", () => {
     assert.ok(texts.length > 10);
     // The scan covers what matters: debug request logs, __provider texts and encrypted secrets.
     assert.ok(texts.some((t) => t.includes('"msg":"vobiz request"')), "debug request logs were captured");
-    assert.ok(texts.some((t) => t.includes("require(\"pulumi-vobiz/provider\")")), "state with __provider texts was captured");
+    assert.ok(texts.some((t) => t.includes("pulumi-vobiz/provider")), "state with __provider texts was captured");
     assert.ok(texts.some((t) => t.includes("ciphertext")), "state holds encrypted secrets");
     for (const secret of secrets) {
       for (const text of texts) assert.ok(!text.includes(secret), `a secret leaked into: ${text.slice(0, 200)}`);

@@ -120,6 +120,19 @@ describe("check and diff (offline)", () => {
     assert.deepEqual((await diff("SipCredential", cred, { ...cred, password: "Passw0rd#2", generation: "def456" })).replaces, ["password", "generation"]);
     assert.deepEqual((await diff("NumberPurchase", { number: "+1", trunkId: "t1" }, { number: "+1", trunkId: UNKNOWN })).replaces, []);
   });
+  it("derives the same generation for the same inputs, so a retried create asks for the same username", async () => {
+    process.env.VOBIZ_AUTH_ID = "MA_UNITTEST";
+    process.env.VOBIZ_AUTH_TOKEN = "unit-test-token";
+    try {
+      const a = await check("SipCredential", { username: "pbx", password: "Passw0rd#1" });
+      const b = await check("SipCredential", { username: "pbx", password: "Passw0rd#1" });
+      assert.match(a.inputs.generation, /^[0-9a-f]{6}$/);
+      assert.equal(a.inputs.generation, b.inputs.generation);
+    } finally {
+      delete process.env.VOBIZ_AUTH_ID;
+      delete process.env.VOBIZ_AUTH_TOKEN;
+    }
+  });
   it("keeps a credential's generation while its username and password stay the same", async () => {
     const first = await check("SipCredential", { username: "pbx", password: "Passw0rd#1" });
     const again = await check("SipCredential", { username: "pbx", password: "Passw0rd#1" }, first.inputs);
