@@ -73,7 +73,7 @@ export class PartialCreateError extends Error {
   }
 }
 
-/** For reads: a 404 means the object is gone (undefined); every other failure throws. */
+/** A 404 means the object is gone (undefined); every other failure throws. */
 export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
   try {
     return await call;
@@ -104,7 +104,7 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
   };
 }
 
-/** Wraps the failure with the resource label; 404 on delete means the object is already gone. */
+/** Wraps any failure with the resource label, so the user sees which resource failed and doing what. */
 async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();

@@ -59,6 +59,11 @@ describe("quickstart lifecycle through the dynamic-provider host", () => {
     assert.equal(r.outputs.trunkDomain, trunk.trunk_domain);
     assert.equal(r.outputs.sipUsername, st.credentials[0].username);
     assert.deepEqual([...r.secretOutputs].sort(), ["sipPassword", "subAccountAuthToken"]);
+    // Every create carries an Idempotency-Key; assigning a number to a trunk is not a create.
+    const creates = (await client.requests()).filter((q) => q.method === "POST" && !q.path.endsWith("/assign"));
+    assert.equal(creates.length, 7); // sub-account, credential, 2 ACL entries, trunk, 2 purchases
+    assert.ok(creates.every((q) => /^pulumi-vobiz-[0-9a-f]{40}$/.test(q.idempotency_key ?? "")), JSON.stringify(creates));
+    assert.equal(new Set(creates.map((q) => q.idempotency_key)).size, 7);
     // The PBX can register with what the stack exported.
     assert.deepEqual(await client.sipAuth(trunk.trunk_id, String(r.outputs.sipUsername), password1), { ok: true });
     secrets.push(String(r.outputs.subAccountAuthToken));

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { VobizApi } from "../client/api";
-import { Props, ResourceSpec } from "../lifecycle";
+import { Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { ipv4OrCidr, names } from "../validation";
 
 // A whitelist is a set of IP ACL entries, one per address (the REST model, notes §8.1).
@@ -80,13 +80,13 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
     }
     const keep = new Set(news.entries.map((e) => e.ip));
     for (const [ip, id] of Object.entries(oldIds)) {
-      if (!keep.has(ip)) await ctx.api.deleteIpAcl(id).catch((e) => (e.status === 404 ? undefined : Promise.reject(e)));
+      if (!keep.has(ip)) await unlessNotFound(ctx.api.deleteIpAcl(id));
     }
     return outputs(news.entries, entryIds);
   },
   async delete(ctx, _id, outs) {
     for (const id of Object.values((outs.entryIds ?? {}) as Record<string, string>)) {
-      await ctx.api.deleteIpAcl(id).catch((e) => (e.status === 404 ? undefined : Promise.reject(e)));
+      await unlessNotFound(ctx.api.deleteIpAcl(id));
     }
   },
 };
