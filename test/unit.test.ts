@@ -1,6 +1,8 @@
 // Pure logic, tested without processes: retry decisions, error decoding, validation,
 // offline check/diff rules. The lifecycle itself is tested through the real host elsewhere.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { decodeErrorBody, describeApiError } from "../provider/client/errors";
 import { assertEndpointAllowed, parseRetryAfter, retryDelayMs } from "../provider/client/transport";
@@ -149,5 +151,9 @@ describe("provider shim", () => {
       assert.ok(text.length < 1024, `${t} shim is ${text.length} bytes`);
       assert.match(text, /require\("pulumi-vobiz\/provider"\)/);
     }
+  });
+  it("is byte-for-byte the text that 0.1.0 wrote into state, so old stacks keep loading", () => {
+    const fixture = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "test", "fixtures", "provider-shims-v0.1.0.json"), "utf8"));
+    for (const [type, text] of Object.entries(fixture)) assert.equal(shimText(type), text, type);
   });
 });
