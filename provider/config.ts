@@ -22,11 +22,11 @@ function setting(configKey: string, envKey: string): string | undefined {
   return v === undefined || v === "" ? undefined : v;
 }
 
-function numberSetting(configKey: string, envKey: string, fallback: number): number {
+function numberSetting(configKey: string, envKey: string, fallback: number, min = 0): number {
   const raw = setting(configKey, envKey);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`vobiz:${configKey} must be a non-negative number; got "${raw}"`);
+  if (!Number.isFinite(n) || n < min) throw new Error(`vobiz:${configKey} must be a number of at least ${min}; got "${raw}"`);
   return n;
 }
 
@@ -49,7 +49,7 @@ export function transportSettings(): TransportSettings {
     endpoint,
     authId,
     authToken,
-    timeoutMs: numberSetting("requestTimeoutMs", "VOBIZ_REQUEST_TIMEOUT_MS", 30_000),
+    timeoutMs: numberSetting("requestTimeoutMs", "VOBIZ_REQUEST_TIMEOUT_MS", 30_000, 1),
     maxRetries: numberSetting("maxRetries", "VOBIZ_MAX_RETRIES", 3),
     backoffBaseMs: numberSetting("retryBaseMs", "VOBIZ_RETRY_BASE_MS", 500),
     maxRetryAfterSeconds: numberSetting("maxRetryAfterSeconds", "VOBIZ_MAX_RETRY_AFTER_SECONDS", 60),

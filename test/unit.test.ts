@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { decodeErrorBody, describeApiError } from "../provider/client/errors";
+import { decodeErrorBody, describeApiError, VobizApiError } from "../provider/client/errors";
 import { assertEndpointAllowed, parseRetryAfter, retryDelayMs } from "../provider/client/transport";
 import { call } from "../provider";
 import { ipv4OrCidrProblem, UNKNOWN } from "../provider/validation";
@@ -62,6 +62,12 @@ describe("error decoding", () => {
       requestId: undefined,
     });
   });
+  it("counts a missing object as gone, but not a missing route", () => {
+    const err = (apiMessage: string, status = 404) => new VobizApiError({ operation: "GET x", status, apiMessage });
+    assert.equal(err("IP ACL not found").isNotFound, true);
+    assert.equal(err("route not found").isNotFound, false);
+    assert.equal(err("IP ACL not found", 400).isNotFound, false);
+  });
   it("survives bodies that are not JSON", () => {
     assert.equal(decodeErrorBody(502, "<html>Bad gateway</html>").message, "<html>Bad gateway</html>");
     assert.equal(decodeErrorBody(502, "").message, "(empty response body)");
@@ -81,6 +87,8 @@ describe("endpoint rule", () => {
     assert.equal(assertEndpointAllowed("http://localhost:1").hostname, "localhost");
     assert.throws(() => assertEndpointAllowed("http://api.vobiz.ai"), /must use https:\/\//);
     assert.throws(() => assertEndpointAllowed("not a url"), /not a valid URL/);
+    // A base path would double /api/v1 and turn every call into a route-level 404.
+    assert.throws(() => assertEndpointAllowed("https://api.vobiz.ai/api/v1"), /must be the API origin only/);
   });
 });
 

@@ -34,8 +34,13 @@ export class VobizApiError extends Error {
     this.retryAfterSeconds = fields.retryAfterSeconds;
   }
 
+  /**
+   * The object does not exist. A 404 for an unknown route (wrong base path or casing) is a
+   * configuration error, not a missing object: treating it as "gone" would let refresh drop
+   * resources and destroy "succeed" while numbers keep billing.
+   */
   get isNotFound(): boolean {
-    return this.status === 404;
+    return this.status === 404 && !/route not found/i.test(this.apiMessage);
   }
 }
 

@@ -53,6 +53,9 @@ export function assertEndpointAllowed(endpoint: string): URL {
     throw new Error(`vobiz:endpoint "${endpoint}" is not a valid URL`);
   }
   const loopback = loopbackHosts.has(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+  if (url.pathname !== "/" || url.search) {
+    throw new Error(`vobiz:endpoint must be the API origin only, such as https://api.vobiz.ai (the client adds /api/v1); got ${url.origin}${url.pathname}`);
+  }
   if (url.protocol === "https:") return url;
   if (url.protocol === "http:" && loopback) return url;
   throw new Error(
@@ -108,7 +111,7 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) search.set(k, String(v));
   const qs = search.toString();
-  const path = `${base.pathname.replace(/\/$/, "")}/api/v1${req.path}${qs ? `?${qs}` : ""}`;
+  const path = `/api/v1${req.path}${qs ? `?${qs}` : ""}`;
   const headers: Record<string, string> = {
     "x-auth-id": settings.authId,
     "x-auth-token": settings.authToken,
