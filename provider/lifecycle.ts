@@ -21,7 +21,11 @@ export interface Ctx {
   label: string;
   /** Stable identity of the logical resource: project/stack/type/name. */
   identity: string;
-  /** Idempotency-Key for a create: identity plus a hash of the exact request body. */
+  /**
+   * Idempotency-Key for a create: a hash of the identity and the request body. Pass only the
+   * body's non-secret fields: the key travels in a header, and a hash of a password with public
+   * inputs is a dictionary-attack oracle.
+   */
   idempotencyKey(body: unknown): string;
   warn(message: string): void;
 }

@@ -2,9 +2,11 @@
 // the emulator: up, no-op up, in-place edits, a credential rotation, drift repair, destroy.
 // Every assertion about what exists is made through the emulator's API, not the provider.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { quickstart, QuickstartSettings } from "../examples/quickstart/program";
 import { RunningEmulator } from "../emulator";
+import { canonicalJson } from "../provider/lifecycle";
 import { Stack } from "./harness";
 import { EmulatorClient, newStack, startTestEmulator } from "./support";
 
@@ -64,6 +66,13 @@ describe("quickstart lifecycle through the dynamic-provider host", () => {
     assert.equal(creates.length, 7); // sub-account, credential, 2 ACL entries, trunk, 2 purchases
     assert.ok(creates.every((q) => /^pulumi-vobiz-[0-9a-f]{40}$/.test(q.idempotency_key ?? "")), JSON.stringify(creates));
     assert.equal(new Set(creates.map((q) => q.idempotency_key)).size, 7);
+    // The credential's key must not be a hash of its password (a dictionary-attack oracle in a header).
+    const passwordKeyed = createHash("sha256")
+      .update("vobiz-quickstart/lifecycle/SipCredential/pbx\n")
+      .update(canonicalJson({ username: r.outputs.sipUsername, password: password1 }))
+      .digest("hex")
+      .slice(0, 40);
+    assert.ok(!creates.some((q) => q.idempotency_key?.endsWith(passwordKeyed)));
     // The PBX can register with what the stack exported.
     assert.deepEqual(await client.sipAuth(trunk.trunk_id, String(r.outputs.sipUsername), password1), { ok: true });
     secrets.push(String(r.outputs.subAccountAuthToken));

@@ -44,7 +44,8 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
   },
   async create(ctx, inputs) {
     const body = { username: `${inputs.username}${(inputs as Props).generation}`, password: inputs.password };
-    let c = await ctx.api.createCredential(body, ctx.idempotencyKey(body));
+    // The generation suffix already changes with the password; the key must not hash the password itself.
+    let c = await ctx.api.createCredential(body, ctx.idempotencyKey({ username: body.username }));
     // Create accepts only username and password (notes §7.2); a disabled credential needs a second call.
     if (!inputs.enabled) c = await ctx.api.updateCredential(c.id, { password: inputs.password, enabled: false });
     return { id: c.id, outs: liveFields(c) };
