@@ -44,6 +44,43 @@ describe("errors reaching the user", () => {
     assert.equal(st.numbers.find((n: any) => n.e164 === number).status, "pending_release");
   });
 
+  it("destroy finishes when a number was already released out of band", async () => {
+    const [number] = await client.inventory("IN", 1);
+    const stack = newStack(emu, "released-oob");
+    await stack.up(() => {
+      new vobiz.NumberPurchase("line", { number });
+    });
+    const oob = await client.api("DELETE", client.account(`/numbers/${encodeURIComponent(number)}`));
+    assert.equal(oob.status, 200);
+    await stack.destroy();
+    assert.deepEqual(stack.readState().resources.filter((r: any) => r.custom), []);
+    const fees = (await client.state()).transactions.filter((t: any) => t.reference === number && t.reference_type === "did_release_fee");
+    assert.equal(fees.length, 1, "released (and charged) once");
+  });
+
+  it("removing a trunk from the program leaves the credential and whitelist it pointed to", async () => {
+    const stack = newStack(emu, "trunk-removed");
+    const parts = () => {
+      const cred = new vobiz.SipCredential("cred", { username: "keepme", password: "Keep#Me2026" });
+      const wl = new vobiz.IpWhitelist("wl", { entries: [{ ip: "49.36.12.40", label: "pbx" }] });
+      return { cred, wl };
+    };
+    await stack.up(() => {
+      const { cred, wl } = parts();
+      new vobiz.Trunk("t", { name: "to-remove", credentialId: cred.credentialId, ipAclId: wl.primaryEntryId });
+    });
+    const r = await stack.up(() => {
+      parts();
+    });
+    assert.deepEqual(r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`), ["delete t"]);
+    const st = await client.state();
+    assert.equal(st.trunks.length, 0);
+    assert.equal(st.credentials.length, 1, "credential survived the trunk delete");
+    assert.equal(st.ip_acl.length, 1, "ACL entry survived the trunk delete");
+    await stack.destroy();
+    assert.equal((await client.state()).credentials.length, 0);
+  });
+
   it("insufficient balance is reported as the API answers it, and nothing is bought", async () => {
     const [number] = await client.inventory("IN", 1);
     await fetch(`${emu.url}/__emulator/seed`, { method: "POST", body: JSON.stringify({ balances: { INR: 1 } }), headers: { "content-type": "application/json" } });

@@ -70,14 +70,17 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
   async update(ctx, _id, olds, news) {
     const oldIds = { ...((olds.entryIds ?? {}) as Record<string, string>) };
     const oldLabels = new Map(((olds.entries ?? []) as Entry[]).map((e) => [e.ip, e.label]));
-    const added = news.entries.filter((e) => !oldIds[e.ip]);
-    const created = await createEntries(ctx.api, added, (b) => ctx.idempotencyKey(b));
-    const entryIds: Record<string, string> = { ...created };
-    for (const e of news.entries) {
-      if (created[e.ip]) continue;
-      entryIds[e.ip] = oldIds[e.ip];
-      if (oldLabels.get(e.ip) !== e.label) await ctx.api.updateIpAcl(oldIds[e.ip], { name: e.label, ip_address: e.ip });
+    // Relabelled entries that vanished out of band are created again, with the new ones.
+    const relabelled = news.entries.filter((e) => oldIds[e.ip] && oldLabels.get(e.ip) !== e.label);
+    const vanished: Entry[] = [];
+    for (const e of relabelled) {
+      const updated = await unlessNotFound(ctx.api.updateIpAcl(oldIds[e.ip], { name: e.label, ip_address: e.ip }));
+      if (!updated) vanished.push(e);
     }
+    const added = [...news.entries.filter((e) => !oldIds[e.ip]), ...vanished];
+    const created = await createEntries(ctx.api, added, (b) => ctx.idempotencyKey(b));
+    const entryIds: Record<string, string> = {};
+    for (const e of news.entries) entryIds[e.ip] = created[e.ip] ?? oldIds[e.ip];
     const keep = new Set(news.entries.map((e) => e.ip));
     for (const [ip, id] of Object.entries(oldIds)) {
       if (!keep.has(ip)) await unlessNotFound(ctx.api.deleteIpAcl(id));

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { NumberObject } from "../client/schemas";
-import { PartialCreateError, Props, ResourceSpec } from "../lifecycle";
+import { VobizApiError } from "../client/errors";
+import { PartialCreateError, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { e164, uuidRef } from "../validation";
 
 const schema = z.object({
@@ -49,9 +50,19 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
     return liveFields(n);
   },
   async update(ctx, id, olds, news) {
-    if (olds.trunkId !== news.trunkId) {
-      if (olds.trunkId) await ctx.api.unassignNumber(id);
-      if (news.trunkId) await ctx.api.assignNumber(id, news.trunkId);
+    const previous = olds.trunkId as string | undefined;
+    if (previous !== news.trunkId) {
+      // Vobiz refuses to assign an assigned number, so the old route must go first (notes §10.5).
+      if (previous) await unlessNotFound(ctx.api.unassignNumber(id));
+      if (news.trunkId) {
+        try {
+          await ctx.api.assignNumber(id, news.trunkId);
+        } catch (e) {
+          // Never leave the number unrouted: put the old route back, then report.
+          if (previous) await ctx.api.assignNumber(id, previous).catch(() => undefined);
+          throw e;
+        }
+      }
     }
     return { trunkId: news.trunkId };
   },
@@ -62,6 +73,12 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
         ? `releasing ${id} immediately: Vobiz charges a release fee and this cannot be cancelled`
         : `releasing ${id}: Vobiz charges a release fee; the number stays cancellable for 24 hours (cancel-release in the console or API)`,
     );
-    await ctx.api.releaseNumber(id, immediate);
+    try {
+      await ctx.api.releaseNumber(id, immediate);
+    } catch (e) {
+      // Released already (out of band, or a retried DELETE whose first answer was lost): the goal is met.
+      if (e instanceof VobizApiError && e.status === 400 && /pending release|already released/i.test(e.apiMessage)) return;
+      throw e;
+    }
   },
 };

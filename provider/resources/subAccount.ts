@@ -30,8 +30,14 @@ function liveFields(s: SubAccountObject): Props {
   };
 }
 
-function requestBody(inputs: SubAccountInputs): Props {
-  return { name: inputs.name, email: inputs.email, enabled: inputs.enabled, kyc_mode: inputs.kycMode, description: inputs.description };
+function requestBody(inputs: SubAccountInputs, olds?: Props): Props {
+  const body: Props = { name: inputs.name, enabled: inputs.enabled, kyc_mode: inputs.kycMode };
+  // Updates are partial: an omitted key keeps its value, so a removed field must be sent as null.
+  for (const field of ["email", "description"] as const) {
+    if (inputs[field] !== undefined) body[field] = inputs[field];
+    else if (olds?.[field] !== undefined) body[field] = null;
+  }
+  return body;
 }
 
 export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
@@ -48,8 +54,8 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
     const s = await unlessNotFound(ctx.api.getSubAccount(id));
     return s && liveFields(s);
   },
-  async update(ctx, id, _olds, news) {
-    return liveFields(await ctx.api.updateSubAccount(id, requestBody(news)));
+  async update(ctx, id, olds, news) {
+    return liveFields(await ctx.api.updateSubAccount(id, requestBody(news, olds)));
   },
   async delete(ctx, id) {
     await ctx.api.deleteSubAccount(id);

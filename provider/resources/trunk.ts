@@ -26,7 +26,9 @@ function requestBody(inputs: TrunkInputs, olds?: Props): Props {
     name: inputs.name,
     description: inputs.description,
     trunk_status: inputs.enabled ? "enabled" : "disabled",
-    trunk_direction: inputs.direction,
+    // ASSUMPTION: requests document only inbound/outbound, but responses say "both"; removing the
+    // setting must restore the default, and partial updates keep omitted keys, so send "both".
+    trunk_direction: inputs.direction ?? (olds?.direction !== undefined ? "both" : undefined),
     secure: inputs.secure,
     transport: inputs.transport,
     concurrent_calls_limit: inputs.concurrentCallsLimit,
@@ -90,7 +92,11 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
   async update(ctx, id, olds, news) {
     return liveFields(await ctx.api.updateTrunk(id, requestBody(news, olds)), news);
   },
-  async delete(ctx, id) {
+  async delete(ctx, id, outs) {
+    // Vobiz deletes the credential and ACL entry a trunk points to along with it (notes §6.8);
+    // those are separate resources, so detach them first.
+    const attached = Object.entries(refFields).filter(([input]) => input !== "webhookUrl" && outs[input] !== undefined);
+    if (attached.length) await ctx.api.updateTrunk(id, Object.fromEntries(attached.map(([, apiField]) => [apiField, ""])));
     await ctx.api.deleteTrunk(id);
   },
 };
