@@ -1,4 +1,4 @@
-// Strict local emulator of the Vobiz REST API (see /work/shared/notes/vobiz-api.md §13).
+// Strict local emulator of the Vobiz REST API (the shared notes vobiz-api.md, §13).
 // This file owns the HTTP server: routing, authentication, body parsing,
 // response writing, request log and persistence. Handlers live in routes.ts.
 import * as http from 'node:http';

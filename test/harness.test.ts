@@ -106,7 +106,7 @@ class Toy extends pulumi.dynamic.Resource {
 
 // ---- helpers ----
 const TYPE = "pulumi-nodejs:dynamic:Resource";
-const programDir = path.resolve(__dirname, "..", ".."); // /work/main: the host resolves @pulumi/pulumi from here
+const programDir = path.resolve(__dirname, "..", ".."); // the repo root: the host resolves @pulumi/pulumi from here
 
 function fixture(extra: { env?: Record<string, string>; config?: Record<string, string>; secretConfig?: Record<string, string> } = {}) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-test-"));
