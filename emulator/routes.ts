@@ -248,6 +248,17 @@ function clearTrunkRefs(c: Ctx, coll: RefColl, id: string): void {
   }
 }
 
+/** Credentials, ACL entries and URIs are deleted alike: the object goes, and trunks forget it. */
+function deleteTrunkChild(coll: RefColl, param: string, notFound: string) {
+  return (c: Ctx): Reply => {
+    const list: Owned[] = c.s[coll];
+    const obj = findOwned(list, c, c.params[param], notFound);
+    removeById(list, obj.id);
+    clearTrunkRefs(c, coll, obj.id);
+    return NO_CONTENT;
+  };
+}
+
 // ---------- SIP credentials ----------
 
 function buildCredential(c: Ctx, f: Fields, readEnabled: boolean): Credential {
@@ -291,13 +302,6 @@ function updateCredential(c: Ctx): Reply {
   return ok(credentialView(cred));
 }
 
-function deleteCredential(c: Ctx): Reply {
-  const cred = findOwned(c.s.credentials, c, c.params.credential_id, 'Credential not found');
-  removeById(c.s.credentials, cred.id);
-  clearTrunkRefs(c, 'credentials', cred.id);
-  return NO_CONTENT;
-}
-
 // ---------- IP ACL ----------
 
 /** Request `name` is stored as `description`; legacy clients sent `description` directly. */
@@ -337,13 +341,6 @@ function updateAcl(c: Ctx): Reply {
   return ok(ipAclView(acl));
 }
 
-function deleteAcl(c: Ctx): Reply {
-  const acl = findOwned(c.s.ip_acl, c, c.params.ip_acl_id, 'IP ACL not found');
-  removeById(c.s.ip_acl, acl.id);
-  clearTrunkRefs(c, 'ip_acl', acl.id);
-  return NO_CONTENT;
-}
-
 // ---------- origination URIs ----------
 
 const INVALID_SIP_URI = { error: 'Invalid SIP URI format. Expected: sip:user@host:port', code: 400 };
@@ -379,13 +376,6 @@ function updateUri(c: Ctx): Reply {
     if (f.has(k) && f.obj[k] !== current) f.bad(`${k} cannot be changed via the API; create a new origination URI instead`);
   Object.assign(o, { description: name, priority, updated_at: nowIso() });
   return ok(uriView(o));
-}
-
-function deleteUri(c: Ctx): Reply {
-  const o = findOwned(c.s.origination_uris, c, c.params.uri_id, 'Origination URI not found');
-  removeById(c.s.origination_uris, o.id);
-  clearTrunkRefs(c, 'origination_uris', o.id);
-  return NO_CONTENT;
 }
 
 // ---------- numbers ----------
@@ -660,15 +650,15 @@ export const ROUTES: Route[] = [
 
   { method: 'POST', path: `${A}/credentials`, family: 'trunk', auth: 'account', handler: createCredential },
   { method: 'PUT', path: `${A}/credentials/:credential_id`, family: 'trunk', auth: 'account', handler: updateCredential },
-  { method: 'DELETE', path: `${A}/credentials/:credential_id`, family: 'trunk', auth: 'account', handler: deleteCredential },
+  { method: 'DELETE', path: `${A}/credentials/:credential_id`, family: 'trunk', auth: 'account', handler: deleteTrunkChild('credentials', 'credential_id', 'Credential not found') },
 
   { method: 'POST', path: `${A}/ip-acl`, family: 'trunk', auth: 'account', handler: createAcl },
   { method: 'PUT', path: `${A}/ip-acl/:ip_acl_id`, family: 'trunk', auth: 'account', handler: updateAcl },
-  { method: 'DELETE', path: `${A}/ip-acl/:ip_acl_id`, family: 'trunk', auth: 'account', handler: deleteAcl },
+  { method: 'DELETE', path: `${A}/ip-acl/:ip_acl_id`, family: 'trunk', auth: 'account', handler: deleteTrunkChild('ip_acl', 'ip_acl_id', 'IP ACL not found') },
 
   { method: 'POST', path: `${A}/origination-uris`, family: 'trunk', auth: 'account', handler: createUri },
   { method: 'PUT', path: `${A}/origination-uris/:uri_id`, family: 'trunk', auth: 'account', handler: updateUri },
-  { method: 'DELETE', path: `${A}/origination-uris/:uri_id`, family: 'trunk', auth: 'account', handler: deleteUri },
+  { method: 'DELETE', path: `${A}/origination-uris/:uri_id`, family: 'trunk', auth: 'account', handler: deleteTrunkChild('origination_uris', 'uri_id', 'Origination URI not found') },
 
   { method: 'GET', path: `${A}/inventory/numbers`, family: 'number', auth: 'account', handler: searchInventory },
   { method: 'POST', path: `${A}/numbers/purchase-from-inventory`, family: 'number', auth: 'account', handler: purchaseNumber },
