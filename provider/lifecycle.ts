@@ -117,23 +117,8 @@ async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>): Promi
   }
 }
 
-function hiddenOf(props: Props): Props {
-  const out: Props = {};
-  for (const k of HIDDEN_INPUTS) if (props[k] !== undefined) out[k] = props[k];
-  return out;
-}
-
-/** Outputs that are not inputs (ids, domains, tokens): kept across updates unless the update returns new ones. */
-function computedOf(spec: ResourceSpec<any>, props: Props): Props {
-  const inputKeys = new Set<string>([...HIDDEN_INPUTS, ...Object.keys(spec.fields), ...(spec.derived?.fields ?? [])]);
-  return Object.fromEntries(Object.entries(props).filter(([k]) => !inputKeys.has(k) && k !== "__provider"));
-}
-
-function inputsOf(spec: ResourceSpec<any>, props: Props): Props {
-  const out: Props = hiddenOf(props);
-  for (const f of Object.keys(spec.fields)) if (props[f] !== undefined) out[f] = props[f];
-  for (const f of spec.derived?.fields ?? []) if (props[f] !== undefined) out[f] = props[f];
-  return out;
+function pick(props: Props, keys: readonly string[]): Props {
+  return Object.fromEntries(keys.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
 }
 
 /** Removes sentinel leaves so the schema validates only what is known. */
@@ -145,10 +130,19 @@ function withoutUnknowns(v: unknown): unknown {
 }
 
 export function makeLifecycle(spec: ResourceSpec<any>) {
+  // Derived once per type: what diff compares (derived values force replacement) and which keys are inputs.
+  const policies: Record<string, FieldPolicy> = { ...spec.fields };
+  for (const d of spec.derived?.fields ?? []) policies[d] = "replace";
+  const inputKeys = [...HIDDEN_INPUTS, ...Object.keys(policies)];
+  const inputsOf = (props: Props) => pick(props, inputKeys);
+  /** Outputs that are not inputs (ids, domains, tokens): kept across updates unless the update returns new ones. */
+  const computedOf = (props: Props) =>
+    Object.fromEntries(Object.entries(props).filter(([k]) => !inputKeys.includes(k) && k !== "__provider"));
+
   return {
     async check(olds: Props, news: Props) {
       const raw: Props = {};
-      for (const [k, v] of Object.entries(news)) if (k !== "__provider" && !k.startsWith("__")) raw[k] = v;
+      for (const [k, v] of Object.entries(news)) if (!k.startsWith("__")) raw[k] = v;
       const unknownFields = new Set(Object.keys(raw).filter((k) => containsUnknown(raw[k])));
       const parsed = spec.schema.safeParse(withoutUnknowns(raw));
       if (!parsed.success) {
@@ -157,7 +151,8 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
           .map((i) => ({ property: i.path.length ? i.path.join(".") : "(inputs)", reason: i.message }));
         if (failures.length) return { inputs: news, failures };
       }
-      const inputs: Props = { ...hiddenOf(news), ...(parsed.success ? parsed.data : {}) };
+      // When only unknown fields failed (a required value not known yet), keep the known values as given.
+      const inputs: Props = { ...pick(news, HIDDEN_INPUTS), ...(parsed.success ? parsed.data : raw) };
       for (const k of unknownFields) inputs[k] = raw[k];
       if (spec.derived && unknownFields.size === 0) {
         Object.assign(inputs, spec.derived.compute(makeCtx(spec, news), inputs, olds ?? {}));
@@ -171,8 +166,6 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
     async diff(_id: string, olds: Props, news: Props) {
       const changed: string[] = [];
       const replaces: string[] = [];
-      const policies: Record<string, FieldPolicy> = { ...spec.fields };
-      for (const d of spec.derived?.fields ?? []) policies[d] = "replace";
       for (const [field, policy] of Object.entries(policies)) {
         const next = news[field];
         const same = !containsUnknown(next) && canonicalJson(olds[field]) === canonicalJson(next);
@@ -207,13 +200,13 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       // An empty id tells the engine the object is gone; errors above throw instead.
       if (!live) return { id: "", props: {} };
       const merged = stripUndefined({ ...props, ...live });
-      return { id, props: merged, inputs: inputsOf(spec, merged) };
+      return { id, props: merged, inputs: inputsOf(merged) };
     },
 
     async update(id: string, olds: Props, news: Props) {
       const ctx = makeCtx(spec, news);
       const outs = await guarded(ctx, "update", () => spec.update(ctx, id, olds, news));
-      return { outs: stripUndefined({ ...computedOf(spec, olds), ...news, ...outs }) };
+      return { outs: stripUndefined({ ...computedOf(olds), ...news, ...outs }) };
     },
 
     async delete(id: string, props: Props) {

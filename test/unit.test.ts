@@ -121,6 +121,10 @@ describe("check and diff (offline)", () => {
     assert.equal(r.inputs.trunkId, UNKNOWN);
     const w = await check("IpWhitelist", { entries: UNKNOWN });
     assert.equal(w.failures, undefined);
+    // A required field that is unknown must not drop the known ones, or diff would see them change.
+    const n = await check("NumberPurchase", { number: UNKNOWN, trunkId: "trunk-1" });
+    assert.equal(n.failures, undefined);
+    assert.deepEqual(n.inputs, { __vobizName: "r", number: UNKNOWN, trunkId: "trunk-1" });
   });
   it("plans an update for updatable fields and a replacement for replace fields", async () => {
     const olds = { name: "a", description: "", enabled: true, secure: false, transport: "udp", concurrentCallsLimit: 10, cpsLimit: 2 };
