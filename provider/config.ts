@@ -9,7 +9,7 @@ export const DEFAULT_ENDPOINT = "https://api.vobiz.ai";
 type Lookup = (key: string) => string | undefined;
 
 let stackConfig: Lookup = () => undefined;
-let cachedApi: { key: string; api: VobizApi } | undefined;
+let cachedApi: VobizApi | undefined;
 
 /** Called by the shim's configure(); the host calls it once per provider text per process. */
 export function setStackConfig(lookup: Lookup): void {
@@ -43,8 +43,7 @@ export function transportSettings(): TransportSettings {
   if (!/^(MA|SA)_[A-Z0-9]{8}$/.test(authId)) {
     throw new Error(`vobiz:authId must look like MA_XXXXXXXX or SA_XXXXXXXX (8 upper-case letters or digits); got "${authId}"`);
   }
-  const endpoint = setting("endpoint", "VOBIZ_ENDPOINT") ?? DEFAULT_ENDPOINT;
-  assertEndpointAllowed(endpoint);
+  const endpoint = assertEndpointAllowed(setting("endpoint", "VOBIZ_ENDPOINT") ?? DEFAULT_ENDPOINT).origin;
   return {
     endpoint,
     authId,
@@ -56,10 +55,12 @@ export function transportSettings(): TransportSettings {
   };
 }
 
-/** One client per distinct configuration, shared by every resource type in the host. */
+/**
+ * One client per configuration, shared by every resource type in the host: settings are read and
+ * checked once after configure(), not on every call. A configuration error is not cached, so it
+ * is reported on every call until fixed.
+ */
 export function api(): VobizApi {
-  const settings = transportSettings();
-  const key = JSON.stringify(settings);
-  if (!cachedApi || cachedApi.key !== key) cachedApi = { key, api: new VobizApi(settings) };
-  return cachedApi.api;
+  cachedApi ??= new VobizApi(transportSettings());
+  return cachedApi;
 }

@@ -5,7 +5,8 @@ import { Agent } from "undici";
 import { decodeErrorBody, VobizApiError } from "./errors";
 
 export interface TransportSettings {
-  endpoint: string; // e.g. https://api.vobiz.ai
+  /** The API origin, already checked by assertEndpointAllowed, e.g. https://api.vobiz.ai */
+  endpoint: string;
   authId: string;
   authToken: string;
   timeoutMs: number;
@@ -107,7 +108,6 @@ function headerValue(h: Record<string, string | string[] | undefined>, name: str
 }
 
 export async function send(settings: TransportSettings, req: ApiRequest): Promise<ApiResponse> {
-  const base = assertEndpointAllowed(settings.endpoint);
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) search.set(k, String(v));
   const qs = search.toString();
@@ -131,7 +131,7 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
     let failure: string | undefined;
     try {
       const res = await agent().request({
-        origin: base.origin,
+        origin: settings.endpoint,
         path,
         method: req.method,
         headers,
