@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { startEmulator, RunningEmulator } from "../emulator";
 import { quickstart } from "../examples/quickstart/program";
 import { Stack } from "../test/harness";
+import { EmulatorClient } from "../test/support";
 
 const repoRoot = path.resolve(__dirname, "..", "..");
 
@@ -17,14 +18,8 @@ function strongPassword(): string {
   return `${randomBytes(9).toString("base64").replace(/[^A-Za-z0-9]/g, "x").slice(0, 12)}#Q7a`;
 }
 
-async function api(emu: RunningEmulator, p: string): Promise<any> {
-  const res = await fetch(`${emu.url}/api/v1${p}`, { headers: { "X-Auth-ID": emu.authId, "X-Auth-Token": emu.authToken } });
-  if (!res.ok) throw new Error(`emulator ${p}: HTTP ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
 async function snapshot(emu: RunningEmulator): Promise<string[]> {
-  const st: any = await (await fetch(`${emu.url}/__emulator/state`)).json();
+  const st = await new EmulatorClient(emu).state();
   const main = st.accounts.find((a: any) => a.auth_id === emu.authId);
   return [
     `sub-accounts: ${st.accounts.filter((a: any) => a.parent_auth_id).map((a: any) => `${a.auth_id} (${a.name})`).join(", ") || "none"}`,
@@ -103,8 +98,7 @@ async function main(): Promise<void> {
   const emu = await startEmulator({ port: 0 });
   console.log(`Vobiz emulator listening on ${emu.url}`);
   try {
-    const inventory = await api(emu, `/Account/${emu.authId}/inventory/numbers?country=IN&per_page=2`);
-    const numbers: string[] = inventory.items.map((n: any) => n.e164);
+    const numbers = await new EmulatorClient(emu).inventory("IN", 2);
     const password = strongPassword();
     if (hasPulumiCli()) await viaCli(emu, numbers, password);
     else await viaEngine(emu, numbers, password);

@@ -31,7 +31,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update" },
   async create(ctx, inputs) {
     const bought = await ctx.api.purchaseNumber(inputs.number, ctx.idempotencyKey({ e164: inputs.number }));
-    const outs = { ...inputs, ...liveFields(bought), trunkId: undefined };
+    const outs = { ...liveFields(bought), trunkId: undefined }; // the lifecycle adds the inputs
     if (inputs.trunkId) {
       try {
         await ctx.api.assignNumber(inputs.number, inputs.trunkId);
