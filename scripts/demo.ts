@@ -26,7 +26,7 @@ async function snapshot(emu: RunningEmulator): Promise<string[]> {
     `trunks: ${st.trunks.map((t: any) => `${t.name} ${t.trunk_domain} [${t.trunk_status}]`).join(", ") || "none"}`,
     `SIP credentials: ${st.credentials.map((c: any) => c.username).join(", ") || "none"}`,
     `IP ACL entries: ${st.ip_acl.map((a: any) => `${a.ip_address} (${a.description})`).join(", ") || "none"}`,
-    `numbers owned: ${st.numbers.filter((n: any) => n.account_id === emu.authId && n.status === "active").map((n: any) => `${n.e164}${n.trunk_group_id ? " -> trunk" : ""}`).join(", ") || "none"}`,
+    `numbers: ${st.numbers.filter((n: any) => n.account_id === emu.authId).map((n: any) => `${n.e164} [${n.status}]${n.trunk_group_id ? " -> trunk" : ""}`).join(", ") || "none"}`,
     `balance: ${Object.entries(main?.balances ?? {}).map(([c, v]) => `${c} ${v}`).join(", ")}`,
   ];
 }
@@ -86,7 +86,7 @@ async function viaEngine(emu: RunningEmulator, numbers: string[], password: stri
     console.log(`\nsecond up: ${changed.length === 0 ? "no changes" : `${changed.length} unexpected changes`}`);
 
     const down = await stack.destroy();
-    console.log(`destroy: ${down.steps.filter((s) => s.op === "delete").length} resources deleted (numbers released, fee charged)`);
+    console.log(`destroy: ${down.steps.filter((s) => s.op === "delete").length} resources deleted (numbers released: cancellable for 24 hours, release fee charged)`);
     console.log("Left in the emulator:\n  " + (await snapshot(emu)).join("\n  "));
     if (changed.length) process.exitCode = 1;
   } finally {
