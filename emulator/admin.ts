@@ -1,13 +1,22 @@
 // Test-only admin API under /__emulator/ (no auth, never logged).
 import { fail } from './errors';
+import { FaultInjector, FaultKind, parseFaultConfig } from './faults';
+import { IdempotencyStore, parseIdempotencyMode } from './idempotency';
 import { PhoneNumber, State, adminView, seedState } from './state';
 import { money, nowIso, secretMatches, seededUuid } from './util';
-import { E164, Fields, fieldsOf } from './validate';
+import { E164, Fields, fieldsOf, unknownKey } from './validate';
 import type { Options, Reply } from './routes';
 
+/**
+ * One API request. Entries are written on arrival (so a hang is visible) and completed later.
+ * `status` 0 means no response was written: not yet, or a hang/reset fault. Commit faults
+ * (commit-drop, commit-hang) keep the handler's status although nothing reached the client,
+ * so a test can see the commit happened. `at` is epoch ms on arrival.
+ */
 export interface LogEntry {
   seq: number; method: string; path: string; query: string; status: number; request_id: string;
   auth_id: string | null; idempotency_key: string | null; duration_ms: number;
+  fault: FaultKind | null; at: number;
 }
 
 /** What the admin API can touch; owned by the server in index.ts. */
@@ -16,15 +25,24 @@ export interface World {
   opts: Options;
   log: LogEntry[];
   seq: number;
+  faults: FaultInjector;
+  idempotency: IdempotencyStore;
 }
 
 type AdminHandler = (w: World, body: unknown) => Reply;
 
+const adminBad = (message: string): never => fail('admin', 400, message);
+const faultsView = (w: World): Reply => ({ status: 200, body: w.faults.config });
+const idempotencyView = (w: World): Reply => ({ status: 200, body: { mode: w.idempotency.mode } });
+
 const ADMIN: Record<string, AdminHandler> = {
+  // Faults and the idempotency mode survive a reset (a test sets them up once per file);
+  // stored idempotent replies do not, since they describe the state being thrown away.
   'POST /__emulator/reset': (w) => {
     w.state = seedState(w.opts.authId, w.opts.balances);
     w.log.length = 0;
     w.seq = 0;
+    w.idempotency.clear();
     return { status: 200, body: { ok: true } };
   },
   'GET /__emulator/requests': (w) => ({ status: 200, body: { requests: w.log } }),
@@ -35,6 +53,23 @@ const ADMIN: Record<string, AdminHandler> = {
   'GET /__emulator/state': (w) => ({ status: 200, body: adminView(w.state) }),
   'POST /__emulator/seed': seed,
   'POST /__emulator/sip-auth': sipAuth,
+  'GET /__emulator/faults': faultsView,
+  'PUT /__emulator/faults': (w, body) => {
+    w.faults.configure(parseFaultConfig(body, adminBad));
+    return faultsView(w);
+  },
+  'DELETE /__emulator/faults': (w) => {
+    w.faults.clear();
+    return faultsView(w);
+  },
+  'GET /__emulator/idempotency': idempotencyView,
+  'PUT /__emulator/idempotency': (w, body) => {
+    const f = fieldsOf(body, 'admin');
+    const extra = unknownKey(f.obj, ['mode']);
+    if (extra !== undefined) adminBad(`unknown key "${extra}"`);
+    w.idempotency.setMode(parseIdempotencyMode(f.obj.mode, adminBad));
+    return idempotencyView(w);
+  },
 };
 
 /** Writing admin routes (persist afterwards). */

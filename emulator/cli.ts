@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // Command-line entry point: `node dist/emulator/cli.js --port 8080 --state state.json`.
+import { FaultRule, parseFaultRule } from './faults';
+import { IDEMPOTENCY_MODES, parseIdempotencyMode } from './idempotency';
 import { EmulatorOptions, EmulatorOptionsError, startEmulator } from './index';
 
 const USAGE = `Usage: node dist/emulator/cli.js [options]
@@ -10,6 +12,14 @@ const USAGE = `Usage: node dist/emulator/cli.js [options]
   --state FILE                         persist state as JSON in FILE
   --lenient-casing                     accept lower-case /account/ for the /Account/ routes
   --insufficient-balance-status 402    answer insufficient-balance purchases with 402 instead of 500
+  --fault 'METHOD PATH key=value ...'  inject faults into matching API requests (repeatable; rules apply in order)
+                                         METHOD: GET, POST, PUT, DELETE or *; PATH: glob, * = one segment, ** = any
+                                         keys: latencyMs jitterMs errorRate errorStatuses=500,502,503,504 rate429
+                                         burst429 retryAfterSeconds retryAfterForm=seconds|date resetRate hangRate
+                                         commitDropRate commitHangRate times
+                                         e.g. --fault 'POST /api/v1/Account/*/trunks errorRate=0.5 times=3'
+  --fault-seed N                       seed for the fault PRNG (same seed + same requests = same faults)
+  --idempotency ignore|honour          honour: replay the stored reply for a repeated Idempotency-Key (default ignore)
   --help                               show this help`;
 
 function usage(message?: string): never {
@@ -18,8 +28,30 @@ function usage(message?: string): never {
   process.exit(2);
 }
 
+const asNumber = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+
+// `--fault 'POST /api/v1/Account/*/trunks errorRate=0.5 errorStatuses=502,503'` → a validated rule.
+// Numbers stay numbers; anything else stays a string so validation can name the bad field.
+export function parseFaultFlag(spec: string, bad: (message: string) => never): FaultRule {
+  const where = `--fault '${spec}'`;
+  const [method, path, ...pairs] = spec.trim().split(/\s+/);
+  if (!method || !path) bad(`${where}: expected 'METHOD PATH key=value ...'`);
+  const rule: Record<string, unknown> = { method, path };
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) bad(`${where}: expected key=value, got ${pair}`);
+    const key = pair.slice(0, eq);
+    const v = pair.slice(eq + 1);
+    if (key in rule) bad(`${where}: ${key} given twice`);
+    rule[key] = key === 'retryAfterForm' ? v : key === 'errorStatuses' ? v.split(',').map(asNumber) : asNumber(v);
+  }
+  return parseFaultRule(rule, where, bad);
+}
+
 export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptions {
   const o: EmulatorOptions = { authId: env.VOBIZ_AUTH_ID || undefined, authToken: env.VOBIZ_AUTH_TOKEN || undefined };
+  const rules: FaultRule[] = [];
+  let seed: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = (): string => {
@@ -45,6 +77,14 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptio
         o.insufficientBalanceStatus = Number(v) as 402 | 500;
         break;
       }
+      case '--fault': rules.push(parseFaultFlag(value(), usage)); break;
+      case '--fault-seed': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) usage(`--fault-seed must be an integer from 0 to 4294967295, got ${v}`);
+        seed = Number(v);
+        break;
+      }
+      case '--idempotency': o.idempotency = parseIdempotencyMode(value(), () => usage(`--idempotency must be one of: ${IDEMPOTENCY_MODES.join(', ')}`)); break;
       case '--help': case '-h':
         process.stdout.write(USAGE + '\n');
         process.exit(0);
@@ -52,6 +92,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptio
         usage(`unknown argument ${flag}`);
     }
   }
+  if (rules.length > 0 || seed !== undefined) o.faults = seed === undefined ? { rules } : { rules, seed };
   return o;
 }
 

@@ -41,3 +41,29 @@ export const accountMismatch = () =>
 export const routeNotFound = () => new ApiError(404, { error: 'not_found', message: 'route not found' });
 // ASSUMPTION: a known path with an unsupported method → 405 with a body of the same flat shape.
 export const methodNotAllowed = () => new ApiError(405, { error: 'method_not_allowed', message: 'method not allowed' });
+
+// Injected faults only (faults.ts); the emulator itself never rate-limits or fails upstream.
+/** The documented 429 body. */
+export const rateLimited = (retryAfter: number, requestId: string) =>
+  new ApiError(429, {
+    status: 'error',
+    error: { code: 'RATE_LIMIT_EXCEEDED', message: 'Rate limit exceeded', details: { limitType: 'requests', retryAfter } },
+    timestamp: new Date().toISOString(),
+    requestId,
+  });
+
+const GATEWAY: Record<number, [string, string]> = {
+  500: ['INTERNAL_ERROR', 'Internal server error'],
+  502: ['BAD_GATEWAY', 'Bad gateway'],
+  503: ['SERVICE_UNAVAILABLE', 'Service temporarily unavailable'],
+  504: ['GATEWAY_TIMEOUT', 'Gateway timeout'],
+};
+/** Gateway-shaped 5xx (what a proxy in front of the API answers). */
+export const gatewayError = (status: number) => {
+  const [code, message] = GATEWAY[status];
+  return new ApiError(status, { error: { code, message } });
+};
+
+// Only in idempotency mode "honour" (idempotency.ts).
+export const idempotencyKeyReused = () =>
+  new ApiError(422, { status: 'error', error: { code: 'IDEMPOTENCY_KEY_REUSED', message: 'Idempotency-Key was already used with a different request' } });

@@ -5,6 +5,8 @@ import * as http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ADMIN_WRITES, LogEntry, World, adminRoute } from './admin';
 import { ApiError, Family, accountMismatch, fail, invalidToken, meUnauthorized, methodNotAllowed, raw, routeNotFound } from './errors';
+import { FaultConfigInput, FaultInjector, faultReply, parseFaultConfig } from './faults';
+import { IdempotencyMode, IdempotencyStore, parseIdempotencyMode } from './idempotency';
 import { Options, Reply, ROUTES, Route } from './routes';
 import { Account, DEFAULT_BALANCES, DEFAULT_RELEASE_FEES, loadState, saveState, seedState, tick } from './state';
 import { hashSecret, newRequestId, nowIso, secretMatches } from './util';
@@ -28,6 +30,10 @@ export interface EmulatorOptions {
   releaseFees?: Record<string, number>;
   /** Seed balances of the main account (default INR 100000, USD 500). */
   balances?: Record<string, number>;
+  /** Fault injection for API requests (see faults.ts); also settable via PUT /__emulator/faults. */
+  faults?: FaultConfigInput;
+  /** Idempotency-Key semantics: 'ignore' (documented Vobiz behaviour, default) or 'honour' (replay). */
+  idempotency?: IdempotencyMode;
 }
 
 export interface RunningEmulator {
@@ -143,7 +149,8 @@ function readBody(req: http.IncomingMessage): Promise<string> {
  * The single place responses (including every error body) are written.
  * ASSUMPTION: Vobiz's envelope carries `requestId`; the emulator exposes one per request as X-Request-Id.
  */
-function send(res: http.ServerResponse, status: number, body: unknown, requestId: string): void {
+function send(res: http.ServerResponse, status: number, body: unknown, requestId: string, headers: Record<string, string> = {}): void {
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
   res.setHeader('X-Request-Id', requestId);
   if (status === 204 || body === undefined) {
     res.writeHead(status);
@@ -155,11 +162,27 @@ function send(res: http.ServerResponse, status: number, body: unknown, requestId
   res.end(text);
 }
 
+function toReply(e: unknown): Reply {
+  if (e instanceof ApiError) return { status: e.status, body: e.body };
+  return { status: 500, body: { error: 'internal_server_error', message: `emulator error: ${(e as Error).message}` } };
+}
+
+function settle(fn: () => Reply): Reply {
+  try {
+    return fn();
+  } catch (e) {
+    return toReply(e);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
+
 /** Invalid EmulatorOptions; the CLI turns these into a usage error (exit 2). */
 export class EmulatorOptionsError extends Error {}
 
+const bad = (m: string): never => { throw new EmulatorOptionsError(m); };
+
 function resolveOptions(opts: EmulatorOptions): Options {
-  const bad = (m: string): never => { throw new EmulatorOptionsError(m); };
   const authId = opts.authId ?? 'MA_EMULATOR';
   if (!/^MA_[A-Z0-9]{8}$/.test(authId)) bad(`authId must look like a Vobiz main account id (MA_ + 8 upper-case alphanumerics), got ${authId}`);
   const authToken = opts.authToken ?? 'emulator-secret-token';
@@ -177,55 +200,95 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const o = resolveOptions(opts);
   const statePath = opts.statePath;
   const loaded = statePath ? loadState(statePath, o.authId) : null;
-  const w: World = { state: loaded ?? seedState(o.authId, o.balances), opts: o, log: [], seq: 0 };
+  const faults = new FaultInjector(opts.faults === undefined ? undefined : parseFaultConfig(opts.faults, bad));
+  const idempotency = new IdempotencyStore(parseIdempotencyMode(opts.idempotency ?? 'ignore', bad));
+  const w: World = { state: loaded ?? seedState(o.authId, o.balances), opts: o, log: [], seq: 0, faults, idempotency };
   const persist = () => statePath && saveState(statePath, w.state);
   if (!loaded) persist();
+  let closed = false;
 
   function dispatch(req: http.IncomingMessage, method: string, path: string, query: string, text: string, requestId: string): Reply {
     const { route, params: rawParams } = resolve(method, path, o.lenientCasing);
     const params = decodeParams(rawParams, route.family);
     const caller = authenticate(w, req, route, params);
-    const body = method === 'POST' || method === 'PUT' ? parseJsonBody(req, text, route.family) : undefined;
-    return route.handler({ s: w.state, opts: o, params, query: new URLSearchParams(query), body, caller, requestId });
+    const handle = (): Reply => {
+      const body = method === 'POST' || method === 'PUT' ? parseJsonBody(req, text, route.family) : undefined;
+      return route.handler({ s: w.state, opts: o, params, query: new URLSearchParams(query), body, caller, requestId });
+    };
+    // ASSUMPTION: Vobiz gives Idempotency-Key no semantics; unless mode is "honour" it is only recorded.
+    // Checked after authentication so a stored reply is only ever replayed to its own caller.
+    const key = header(req, 'idempotency-key');
+    if (method === 'GET' || !key) return handle();
+    return w.idempotency.run(caller.auth_id, key, `${method} ${path}?${query}\n${text}`, () => settle(handle));
+  }
+
+  /** Handle an API request for real: state changes and persistence happen here. */
+  function handleApi(req: http.IncomingMessage, method: string, path: string, query: string, text: string, requestId: string): Reply {
+    let dirty = tick(w.state, Date.now());
+    const reply = settle(() => dispatch(req, method, path, query, text, requestId));
+    dirty ||= method !== 'GET' && reply.status < 400;
+    if (dirty) persist();
+    return reply;
+  }
+
+  async function onAdmin(req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, requestId: string): Promise<void> {
+    const run = (text: string) => settle(() => {
+      const h = adminRoute(method, path) ?? raw(404, { error: 'not_found', message: 'unknown admin route' });
+      const body = (method === 'POST' || method === 'PUT') && text.trim() !== '' ? parseJsonBody(req, text, 'admin') : {};
+      const reply = h(w, body);
+      if (ADMIN_WRITES.has(`${method} ${path}`)) persist();
+      return reply;
+    });
+    const reply = await readBody(req).then(run, toReply);
+    send(res, reply.status, reply.body, requestId);
   }
 
   async function onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const t0 = performance.now();
+    const at = Date.now();
     const requestId = newRequestId();
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
     const query = qi < 0 ? '' : url.slice(qi + 1);
-    const isAdmin = path.startsWith('/__emulator/');
-    let reply: Reply;
-    let dirty = false;
-    try {
-      const text = await readBody(req);
-      if (isAdmin) {
-        const h = adminRoute(method, path) ?? raw(404, { error: 'not_found', message: 'unknown admin route' });
-        const body = method === 'POST' && text.trim() !== '' ? parseJsonBody(req, text, 'admin') : {};
-        reply = h(w, body);
-        dirty = ADMIN_WRITES.has(`${method} ${path}`);
-      } else {
-        dirty = tick(w.state, Date.now());
-        reply = dispatch(req, method, path, query, text, requestId);
-        dirty ||= method !== 'GET' && reply.status < 400;
-      }
-    } catch (e) {
-      if (e instanceof ApiError) reply = { status: e.status, body: e.body };
-      else reply = { status: 500, body: { error: 'internal_server_error', message: `emulator error: ${(e as Error).message}` } };
-    }
-    if (dirty) persist();
-    send(res, reply.status, reply.body, requestId);
-    if (isAdmin) return;
-    // ASSUMPTION: Idempotency-Key has no semantics (none documented); it is only recorded. No rate limiting either.
-    w.log.push({
-      seq: ++w.seq, method, path, query, status: reply.status, request_id: requestId,
+    if (path.startsWith('/__emulator/')) return onAdmin(req, res, method, path, requestId);
+
+    const { delayMs, fault } = w.faults.decide(method, path);
+    const entry: LogEntry = {
+      seq: ++w.seq, method, path, query, status: 0, request_id: requestId,
       auth_id: header(req, 'x-auth-id') ?? null, idempotency_key: header(req, 'idempotency-key') ?? null,
-      duration_ms: Math.round(performance.now() - t0),
-    } satisfies LogEntry);
+      duration_ms: 0, fault: fault?.kind ?? null, at,
+    };
+    w.log.push(entry);
     if (w.log.length > MAX_LOG) w.log.splice(0, w.log.length - MAX_LOG);
+    const finish = (status: number) => {
+      entry.status = status;
+      entry.duration_ms = Math.round(performance.now() - t0);
+    };
+
+    const body = await readBody(req).then((text) => ({ text }), (e: unknown) => ({ error: toReply(e) }));
+    if (delayMs > 0) await sleep(delayMs);
+    // Woke after close(): never touch state (or the state file) again. A client that merely
+    // gave up during the delay is still handled, as a real server would.
+    if (closed) return;
+    switch (fault?.kind) {
+      case 'hang': // close() destroys the socket
+        return finish(0);
+      case 'reset':
+        finish(0);
+        req.socket.destroy();
+        return;
+      case '429': case '5xx': {
+        const r = faultReply(fault, requestId);
+        finish(r.status);
+        return send(res, r.status, r.body, requestId, r.headers);
+      }
+    }
+    const reply = 'error' in body ? body.error : handleApi(req, method, path, query, body.text, requestId);
+    finish(reply.status);
+    if (fault?.kind === 'commit-drop') req.socket.destroy();
+    else if (fault?.kind !== 'commit-hang') send(res, reply.status, reply.body, requestId, reply.headers);
   }
 
   const server = http.createServer((req, res) => void onRequest(req, res));
@@ -243,9 +306,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     authId: o.authId,
     authToken: o.authToken,
     close() {
+      closed = true;
       closing ??= new Promise<void>((done, reject) => {
         server.close((err) => (err ? reject(err) : done()));
-        server.closeAllConnections(); // drop keep-alive sockets so the process can exit
+        server.closeAllConnections(); // drop keep-alive sockets and hanging requests so the process can exit
       });
       return closing;
     },

@@ -32,7 +32,7 @@ export interface Ctx {
   requestId: string;
 }
 
-export interface Reply { status: number; body?: unknown }
+export interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';

@@ -167,3 +167,8 @@ export function pagePer(q: URLSearchParams, family: Family, perKey: string, perD
 export function paginate<T>(items: T[], page: number, per: number): T[] {
   return items.slice((page - 1) * per, page * per);
 }
+
+/** The first key of `obj` not in `allowed` (strict bodies reject typos instead of ignoring them). */
+export function unknownKey(obj: Json, allowed: readonly string[]): string | undefined {
+  return Object.keys(obj).find((k) => !allowed.includes(k));
+}
