@@ -30,7 +30,7 @@ export class EmulatorClient {
     return (await fetch(`${this.emu.url}/__emulator/state`)).json();
   }
 
-  async requests(): Promise<Array<{ method: string; path: string; status: number; idempotency_key: string | null }>> {
+  async requests(): Promise<Array<{ method: string; path: string; status: number; idempotency_key: string | null; fault: string | null; at: number }>> {
     return ((await (await fetch(`${this.emu.url}/__emulator/requests`)).json()) as any).requests;
   }
 
@@ -49,6 +49,30 @@ export class EmulatorClient {
       body: JSON.stringify({ trunk_id: trunkId, username, password }),
     });
     return (await res.json()) as { ok: boolean; reason?: string };
+  }
+
+  /** Replace the emulator's fault rules (see emulator/faults.ts); throws on a rejected rule. */
+  async setFaults(rules: object[], seed?: number): Promise<void> {
+    await this.adminCall("PUT", "faults", { rules, seed });
+  }
+
+  async clearFaults(): Promise<void> {
+    await this.adminCall("DELETE", "faults");
+  }
+
+  async setIdempotency(mode: "ignore" | "honour"): Promise<void> {
+    await this.adminCall("PUT", "idempotency", { mode });
+  }
+
+  private async adminCall(method: string, p: string, body?: unknown): Promise<unknown> {
+    const res = await fetch(`${this.emu.url}/__emulator/${p}`, {
+      method,
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const out = await res.json();
+    if (!res.ok) throw new Error(`${method} /__emulator/${p} → ${res.status} ${JSON.stringify(out)}`);
+    return out;
   }
 
   async inventory(country: string, count: number): Promise<string[]> {
