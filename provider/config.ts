@@ -49,9 +49,20 @@ export function transportSettings(): TransportSettings {
     authId,
     authToken,
     timeoutMs: numberSetting("requestTimeoutMs", "VOBIZ_REQUEST_TIMEOUT_MS", 30_000, 1),
-    maxRetries: numberSetting("maxRetries", "VOBIZ_MAX_RETRIES", 3),
-    backoffBaseMs: numberSetting("retryBaseMs", "VOBIZ_RETRY_BASE_MS", 500),
-    maxRetryAfterSeconds: numberSetting("maxRetryAfterSeconds", "VOBIZ_MAX_RETRY_AFTER_SECONDS", 60),
+    retry: {
+      maxRetries: numberSetting("maxRetries", "VOBIZ_MAX_RETRIES", 3),
+      maxRateLimitWaits: numberSetting("maxRateLimitWaits", "VOBIZ_MAX_RATE_LIMIT_WAITS", 10),
+      backoffBaseMs: numberSetting("retryBaseMs", "VOBIZ_RETRY_BASE_MS", 500),
+      maxRetryAfterSeconds: numberSetting("maxRetryAfterSeconds", "VOBIZ_MAX_RETRY_AFTER_SECONDS", 60),
+      maxRetryTimeMs: numberSetting("maxRetryTimeMs", "VOBIZ_MAX_RETRY_TIME_MS", 300_000),
+    },
+    guards: {
+      breakerThreshold: numberSetting("breakerThreshold", "VOBIZ_BREAKER_THRESHOLD", 5, 1),
+      breakerCooldownMs: numberSetting("breakerCooldownMs", "VOBIZ_BREAKER_COOLDOWN_MS", 30_000, 1),
+      maxConcurrency: numberSetting("maxConcurrency", "VOBIZ_MAX_CONCURRENCY", 8, 1),
+      maxRequestsPerSecond: numberSetting("maxRequestsPerSecond", "VOBIZ_MAX_REQUESTS_PER_SECOND", 0),
+    },
+    logRequests: setting("log", "VOBIZ_LOG")?.toLowerCase() === "debug",
   };
 }
 

@@ -6,37 +6,74 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { decodeErrorBody, describeApiError, VobizApiError } from "../provider/client/errors";
 import { assertEndpointAllowed, parseRetryAfter, retryDelayMs } from "../provider/client/transport";
+import { emptyStats, RateLimiter, summarize } from "../provider/client/guards";
+import { isAmbiguous } from "../provider/lifecycle";
 import { call } from "../provider";
 import { ipv4OrCidrProblem, UNKNOWN } from "../provider/validation";
 import { shimText } from "../sdk/shim";
 
-const base = { maxRetries: 3, maxRetryAfterSeconds: 60, backoffBaseMs: 1000, random: () => 1 };
+const limits = { maxRetries: 3, maxRateLimitWaits: 5, maxRetryAfterSeconds: 60, backoffBaseMs: 1000, maxRetryTimeMs: 300_000 };
+const decide = (o: { method: "GET" | "POST" | "PUT" | "DELETE"; status: number; failures?: number; rateLimited?: number; retryAfterSeconds?: number; elapsedMs?: number; random?: () => number }) =>
+  retryDelayMs({ failures: 1, rateLimited: 0, elapsedMs: 0, random: () => 1, limits, ...o });
 
 describe("retry decision", () => {
-  it("retries reads on network errors, 429, 500 and 502-504 with exponential backoff", () => {
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1 }), 1000);
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 3, status: 503 }), 4000);
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status: 500 }), 1000);
-    assert.equal(retryDelayMs({ ...base, method: "DELETE", attempt: 2, status: 502 }), 2000);
+  it("retries reads and idempotent writes on no response, 500 (reads only) and 502-504 with exponential backoff", () => {
+    assert.equal(decide({ method: "GET", status: 0 }), 1000);
+    assert.equal(decide({ method: "GET", status: 503, failures: 3 }), 4000);
+    assert.equal(decide({ method: "GET", status: 500 }), 1000);
+    assert.equal(decide({ method: "DELETE", status: 502, failures: 2 }), 2000);
+    assert.equal(decide({ method: "PUT", status: 0 }), 1000);
   });
   it("uses full jitter", () => {
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 2, random: () => 0.25 }), 500);
+    assert.equal(decide({ method: "GET", status: 503, failures: 2, random: () => 0.25 }), 500);
+    assert.equal(decide({ method: "GET", status: 503, failures: 2, random: () => 0 }), 0);
   });
-  it("never retries other 4xx, a POST, 500 on a write, or past the limit", () => {
-    for (const status of [400, 401, 403, 404, 409, 422]) assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status }), undefined);
-    assert.equal(retryDelayMs({ ...base, method: "POST", attempt: 1, status: 503 }), undefined);
-    assert.equal(retryDelayMs({ ...base, method: "PUT", attempt: 1, status: 500 }), undefined);
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 4, status: 503 }), undefined);
+  it("never retries other 4xx, an unanswered or failed POST, 500 on a write, or past the limits", () => {
+    for (const status of [400, 401, 402, 403, 404, 409, 422]) assert.equal(decide({ method: "GET", status }), undefined);
+    for (const status of [0, 500, 502, 503, 504]) assert.equal(decide({ method: "POST", status }), undefined);
+    assert.equal(decide({ method: "PUT", status: 500 }), undefined);
+    assert.equal(decide({ method: "GET", status: 503, failures: 4 }), undefined);
+    // The total time budget: a retry that would end after it is not scheduled.
+    assert.equal(decide({ method: "GET", status: 503, elapsedMs: 299_500 }), undefined);
   });
-  it("waits for Retry-After on 429, capped", () => {
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status: 429, retryAfterSeconds: 7 }), 7000);
-    assert.equal(retryDelayMs({ ...base, method: "GET", attempt: 1, status: 429, retryAfterSeconds: 600 }), 60000);
+  it("waits for Retry-After on 429, capped, for any method, without using up the failure retries", () => {
+    assert.equal(decide({ method: "GET", status: 429, rateLimited: 1, retryAfterSeconds: 7 }), 7000);
+    assert.equal(decide({ method: "GET", status: 429, rateLimited: 1, retryAfterSeconds: 600 }), 60000);
+    assert.equal(decide({ method: "POST", status: 429, rateLimited: 1, retryAfterSeconds: 1 }), 1000);
+    assert.equal(decide({ method: "GET", status: 429, failures: 4, rateLimited: 1, retryAfterSeconds: 1 }), 1000);
+    assert.equal(decide({ method: "GET", status: 429, rateLimited: 6, retryAfterSeconds: 1 }), undefined);
+    // Without Retry-After: backoff on the 429 count.
+    assert.equal(decide({ method: "GET", status: 429, rateLimited: 2 }), 2000);
   });
   it("reads Retry-After in seconds and HTTP-date forms", () => {
     assert.equal(parseRetryAfter("5"), 5);
     const now = Date.parse("2026-12-03T10:00:00Z");
     assert.equal(parseRetryAfter("Thu, 03 Dec 2026 10:00:30 GMT", now), 30);
     assert.equal(parseRetryAfter("soon"), undefined);
+  });
+});
+
+describe("guards", () => {
+  it("spaces requests evenly at the configured rate", () => {
+    const limiter = new RateLimiter(4); // one every 250 ms
+    assert.deepEqual([limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1600)], [0, 250, 500, 150]);
+    assert.equal(new RateLimiter(0).reserve(5), 0);
+  });
+  it("summarizes an operation only when something notable happened", () => {
+    assert.equal(summarize({ ...emptyStats(), requests: 3, succeeded: 3 }), undefined);
+    assert.equal(
+      summarize({ ...emptyStats(), requests: 6, retries: 2, rateLimited: 1, rateLimitWaitMs: 1000, breakerOpens: 1, recoveredWrites: 1 }),
+      "6 API calls: 2 retries, 1 rate-limit answer (429), waited 1.0 s for Retry-After, circuit breaker opened once, 1 lost answer recovered by lookup (no duplicate sent)",
+    );
+  });
+  it("treats no response and 5xx as ambiguous, but not a refused call or a 4xx", () => {
+    const err = (status: number, code?: string) => new VobizApiError({ operation: "POST /x", status, code, apiMessage: "m" });
+    assert.equal(isAmbiguous(err(0)), true);
+    assert.equal(isAmbiguous(err(503)), true);
+    assert.equal(isAmbiguous(err(500)), true);
+    assert.equal(isAmbiguous(err(0, "CIRCUIT_OPEN")), false);
+    assert.equal(isAmbiguous(err(409)), false);
+    assert.equal(isAmbiguous(new Error("x")), false);
   });
 });
 

@@ -13,6 +13,8 @@ export interface ApiErrorFields {
   requestId?: string;
   /** Seconds from a Retry-After header, when the server sent one. */
   retryAfterSeconds?: number;
+  /** How many times the request was sent, when more than once. */
+  attempts?: number;
 }
 
 export class VobizApiError extends Error {
@@ -22,6 +24,7 @@ export class VobizApiError extends Error {
   readonly apiMessage: string;
   readonly requestId?: string;
   readonly retryAfterSeconds?: number;
+  readonly attempts?: number;
 
   constructor(fields: ApiErrorFields) {
     super(describeApiError(fields));
@@ -32,6 +35,7 @@ export class VobizApiError extends Error {
     this.apiMessage = fields.apiMessage;
     this.requestId = fields.requestId;
     this.retryAfterSeconds = fields.retryAfterSeconds;
+    this.attempts = fields.attempts;
   }
 
   /**
@@ -45,10 +49,11 @@ export class VobizApiError extends Error {
 }
 
 export function describeApiError(f: ApiErrorFields): string {
-  const status = f.status === 0 ? "no response" : `HTTP ${f.status}`;
-  const code = f.code !== undefined && f.code !== String(f.status) ? ` [${f.code}]` : "";
+  const status = f.status === 0 ? (f.code === "CIRCUIT_OPEN" ? "circuit open" : "no response") : `HTTP ${f.status}`;
+  const code = f.code !== undefined && f.code !== String(f.status) && f.code !== "CIRCUIT_OPEN" ? ` [${f.code}]` : "";
   const reqId = f.requestId ? ` (request id ${f.requestId})` : "";
-  return `${f.operation} failed: ${status}${code}: ${f.apiMessage}${reqId}`;
+  const tries = f.attempts && f.attempts > 1 ? ` after ${f.attempts} attempts` : "";
+  return `${f.operation} failed${tries}: ${status}${code}: ${f.apiMessage}${reqId}`;
 }
 
 /**

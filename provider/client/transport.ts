@@ -1,19 +1,23 @@
 // HTTP transport: one pooled keep-alive undici Agent per process, auth headers, HTTPS rule,
-// per-request timeouts, bounded retries for calls that are safe to repeat, and structured
-// request logs that cannot contain secrets because they are built only from safe fields.
+// per-request timeouts, bounded retries for calls that are safe to repeat, the shared guards
+// (guards.ts), and structured request logs that cannot contain secrets because they are built
+// only from safe fields.
 import { Agent } from "undici";
+import { BrokenCircuitError, DelegateBackoff, handleWhenResult, retry } from "cockatiel";
 import { decodeErrorBody, VobizApiError } from "./errors";
+import { count, GuardSettings, guardsFor, recordLatency } from "./guards";
 
 export interface TransportSettings {
   /** The API origin, already checked by assertEndpointAllowed, e.g. https://api.vobiz.ai */
   endpoint: string;
   authId: string;
   authToken: string;
+  /** Per attempt: the dynamic-provider host ignores customTimeouts, so the client enforces its own. */
   timeoutMs: number;
-  maxRetries: number;
-  /** Base of the exponential backoff; tests shrink it. */
-  backoffBaseMs: number;
-  maxRetryAfterSeconds: number;
+  retry: RetryLimits;
+  guards: GuardSettings;
+  /** JSON request logs on stderr (vobiz:log=debug or VOBIZ_LOG=debug). */
+  logRequests: boolean;
 }
 
 export interface ApiRequest {
@@ -64,29 +68,53 @@ export function assertEndpointAllowed(endpoint: string): URL {
   );
 }
 
-/** The retry decision, pure so it can be tested on its own. */
+export interface RetryLimits {
+  /** Retries after failures other than 429. */
+  maxRetries: number;
+  /** Waits after 429 answers; they do not use up maxRetries (a 429 storm should slow a run, not fail it). */
+  maxRateLimitWaits: number;
+  backoffBaseMs: number;
+  maxRetryAfterSeconds: number;
+  /** No retry is scheduled that would end later than this after the first attempt started. */
+  maxRetryTimeMs: number;
+}
+
+/**
+ * The retry decision, pure so it can be tested on its own: milliseconds to wait before the next
+ * attempt, or undefined to give up. `failures` and `rateLimited` count this attempt too.
+ */
 export function retryDelayMs(input: {
   method: ApiRequest["method"];
-  attempt: number; // 1 = the first try has failed
-  maxRetries: number;
-  status?: number; // undefined when no response arrived
+  status: number; // 0 when no response arrived
   retryAfterSeconds?: number;
-  maxRetryAfterSeconds: number;
-  backoffBaseMs: number;
+  failures: number;
+  rateLimited: number;
+  elapsedMs: number;
+  limits: RetryLimits;
   random?: () => number;
 }): number | undefined {
-  if (input.attempt > input.maxRetries) return undefined;
-  // A POST creates or moves money: repeating it blindly can duplicate an object or a purchase.
-  if (input.method === "POST") return undefined;
-  const s = input.status;
-  const retryable =
-    s === undefined || s === 429 || s === 502 || s === 503 || s === 504 || (s === 500 && input.method === "GET");
-  if (!retryable) return undefined;
-  if (s === 429 && input.retryAfterSeconds !== undefined) {
-    return Math.min(input.retryAfterSeconds, input.maxRetryAfterSeconds) * 1000;
+  const { method, status, limits } = input;
+  let delay: number;
+  if (status === 429) {
+    // A rate-limited request was refused, not processed, so even a POST may be sent again.
+    if (input.rateLimited > limits.maxRateLimitWaits) return undefined;
+    delay =
+      input.retryAfterSeconds !== undefined
+        ? Math.min(input.retryAfterSeconds, limits.maxRetryAfterSeconds) * 1000
+        : jitteredBackoff(input.rateLimited, limits.backoffBaseMs, input.random);
+  } else {
+    // Anything else on a POST may have taken effect; the caller looks before it sends again.
+    if (method === "POST" || input.failures > limits.maxRetries) return undefined;
+    const retryable = status === 0 || status === 502 || status === 503 || status === 504 || (status === 500 && method === "GET");
+    if (!retryable) return undefined;
+    delay = jitteredBackoff(input.failures, limits.backoffBaseMs, input.random);
   }
-  const ceiling = input.backoffBaseMs * 2 ** (input.attempt - 1);
-  return Math.round((input.random ?? Math.random)() * ceiling); // full jitter
+  return input.elapsedMs + delay > limits.maxRetryTimeMs ? undefined : delay;
+}
+
+/** Exponential backoff with full jitter: uniform in [0, base * 2^(n-1)]. */
+export function jitteredBackoff(n: number, baseMs: number, random: () => number = Math.random): number {
+  return Math.round(random() * baseMs * 2 ** Math.max(0, n - 1));
 }
 
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
@@ -96,10 +124,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-const debugLogging = () => (process.env.VOBIZ_LOG ?? "").toLowerCase() === "debug";
-
-function logRequest(record: Record<string, unknown>): void {
-  if (debugLogging()) process.stderr.write(JSON.stringify({ msg: "vobiz request", ...record }) + "\n");
+function logRequest(settings: TransportSettings, record: Record<string, unknown>): void {
+  if (settings.logRequests || (process.env.VOBIZ_LOG ?? "").toLowerCase() === "debug") {
+    process.stderr.write(JSON.stringify({ msg: "vobiz request", ...record }) + "\n");
+  }
 }
 
 function headerValue(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -107,6 +135,22 @@ function headerValue(h: Record<string, string | string[] | undefined>, name: str
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** One attempt's result; status 0 means no response (timeout, reset, refused). */
+interface Attempt {
+  status: number;
+  text: string;
+  requestId?: string;
+  retryAfterSeconds?: number;
+  failure?: string;
+  /** Set when the retry decision says to try again after this many milliseconds. */
+  retryInMs?: number;
+}
+
+/**
+ * Sends one API request through the shared guards: retries (cockatiel) around the circuit breaker
+ * around the concurrency bulkhead and rate limiter, so backoff sleeps hold no slot and every
+ * attempt is seen by the breaker. Throws VobizApiError for every failure.
+ */
 export async function send(settings: TransportSettings, req: ApiRequest): Promise<ApiResponse> {
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) search.set(k, String(v));
@@ -119,16 +163,24 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
     "user-agent": "pulumi-vobiz",
   };
   if (req.body !== undefined) headers["content-type"] = "application/json";
+  // The same key on every attempt of this request: a server that honours it replays, not repeats.
   if (req.idempotencyKey) headers["idempotency-key"] = req.idempotencyKey;
   const payload = req.body === undefined ? undefined : JSON.stringify(req.body);
+  const guards = guardsFor(settings.endpoint, settings.guards);
+  const started = Date.now();
+  let attempts = 0;
+  let failures = 0;
+  let rateLimited = 0;
 
-  for (let attempt = 1; ; attempt++) {
-    const started = Date.now();
-    let status: number | undefined;
-    let text = "";
-    let requestId: string | undefined;
-    let retryAfterSeconds: number | undefined;
-    let failure: string | undefined;
+  const attemptOnce = async (): Promise<Attempt> => {
+    const wait = guards.limiter.reserve(Date.now());
+    if (wait > 0) {
+      count("throttleWaitMs", wait);
+      await sleep(wait);
+    }
+    attempts++;
+    const t0 = Date.now();
+    const a: Attempt = { status: 0, text: "" };
     try {
       const res = await agent().request({
         origin: settings.endpoint,
@@ -138,43 +190,114 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
         body: payload,
         signal: AbortSignal.timeout(settings.timeoutMs),
       });
-      status = res.statusCode;
-      text = await res.body.text();
-      requestId = headerValue(res.headers, "x-request-id");
-      retryAfterSeconds = parseRetryAfter(headerValue(res.headers, "retry-after"));
+      a.status = res.statusCode;
+      a.text = await res.body.text();
+      a.requestId = headerValue(res.headers, "x-request-id");
+      a.retryAfterSeconds = parseRetryAfter(headerValue(res.headers, "retry-after"));
     } catch (e) {
-      failure = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${settings.timeoutMs} ms` : `${(e as Error).message || e}`;
+      a.status = 0; // a body cut off mid-way is as good as no answer
+      a.failure = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${settings.timeoutMs} ms` : describeNetworkError(e);
     }
-    logRequest({ method: req.method, path: req.operation, status: status ?? 0, attempt, durationMs: Date.now() - started, requestId });
-
-    if (status !== undefined && status < 400) {
-      return { status, body: text ? safeJson(text) : undefined, requestId };
-    }
-    const delay = retryDelayMs({
-      method: req.method,
-      attempt,
-      maxRetries: settings.maxRetries,
-      status,
-      retryAfterSeconds,
-      maxRetryAfterSeconds: settings.maxRetryAfterSeconds,
-      backoffBaseMs: settings.backoffBaseMs,
-    });
-    if (delay === undefined) {
-      if (status === undefined) {
-        throw new VobizApiError({ operation: req.operation, status: 0, apiMessage: failure ?? "no response" });
-      }
-      const decoded = decodeErrorBody(status, text);
-      throw new VobizApiError({
-        operation: req.operation,
-        status,
-        code: decoded.code,
-        apiMessage: decoded.message,
-        requestId: decoded.requestId ?? requestId,
-        retryAfterSeconds,
+    const durationMs = Date.now() - t0;
+    count("requests");
+    recordLatency(durationMs);
+    if (a.status === 0) count("noResponse");
+    else if (a.status < 400) count("succeeded");
+    else if (a.status === 429) count("rateLimited");
+    else if (a.status >= 500) count("serverErrors");
+    else count("clientErrors");
+    if (a.status >= 400 || a.status === 0) {
+      if (a.status === 429) rateLimited++;
+      else failures++;
+      a.retryInMs = retryDelayMs({
+        method: req.method,
+        status: a.status,
+        retryAfterSeconds: a.retryAfterSeconds,
+        failures,
+        rateLimited,
+        elapsedMs: Date.now() - started,
+        limits: settings.retry,
       });
     }
-    await new Promise((r) => setTimeout(r, delay));
+    const capped = a.status === 429 && a.retryAfterSeconds !== undefined && a.retryAfterSeconds > settings.retry.maxRetryAfterSeconds;
+    logRequest(settings, {
+      method: req.method,
+      path: req.operation,
+      status: a.status,
+      attempt: attempts,
+      durationMs,
+      requestId: a.requestId,
+      ...(a.failure ? { failure: a.failure } : {}),
+      ...(a.retryInMs !== undefined ? { retryInMs: a.retryInMs } : {}),
+      ...(capped ? { retryAfterCappedFrom: a.retryAfterSeconds } : {}),
+    });
+    if (a.retryInMs !== undefined) {
+      count("retries");
+      if (a.status === 429) count("rateLimitWaitMs", a.retryInMs);
+    }
+    return a;
+  };
+
+  const retries = retry(handleWhenResult((a) => (a as Attempt).retryInMs !== undefined), {
+    maxAttempts: settings.retry.maxRetries + settings.retry.maxRateLimitWaits + 1,
+    backoff: new DelegateBackoff((ctx) => ("value" in ctx.result ? ((ctx.result.value as Attempt).retryInMs ?? 0) : 0)),
+  });
+  let final: Attempt;
+  try {
+    final = await retries.execute(() => guards.breaker.execute(() => guards.bulkhead.execute(attemptOnce)));
+  } catch (e) {
+    if (!(e instanceof BrokenCircuitError)) throw e;
+    count("breakerRejections");
+    throw circuitOpenError(settings, req, guards.breaker.lastFailure);
   }
+  if (final.status > 0 && final.status < 400) {
+    return { status: final.status, body: final.text ? safeJson(final.text) : undefined, requestId: final.requestId };
+  }
+  if (final.status === 0) {
+    throw new VobizApiError({ operation: req.operation, status: 0, apiMessage: final.failure ?? "no response", attempts });
+  }
+  const decoded = decodeErrorBody(final.status, final.text);
+  throw new VobizApiError({
+    operation: req.operation,
+    status: final.status,
+    code: decoded.code,
+    apiMessage: decoded.message,
+    requestId: decoded.requestId ?? final.requestId,
+    retryAfterSeconds: final.retryAfterSeconds,
+    attempts,
+  });
+}
+
+/** The call was not sent: the API failed too often just now. Names the last failure seen. */
+function circuitOpenError(settings: TransportSettings, req: ApiRequest, last: unknown): VobizApiError {
+  const lastAttempt = (last as { value?: Attempt } | undefined)?.value;
+  const lastText = !lastAttempt
+    ? ""
+    : lastAttempt.status === 0
+      ? `; last failure: ${lastAttempt.failure ?? "no response"}`
+      : `; last failure: HTTP ${lastAttempt.status}${lastAttempt.requestId ? ` (request id ${lastAttempt.requestId})` : ""}`;
+  const g = settings.guards;
+  return new VobizApiError({
+    operation: req.operation,
+    status: 0,
+    code: CIRCUIT_OPEN,
+    apiMessage:
+      `not sent: the circuit breaker for ${settings.endpoint} is open after ${g.breakerThreshold} consecutive failures${lastText}. ` +
+      `Calls fail fast for ${Math.round(g.breakerCooldownMs / 1000)} s, then one probe decides whether the API is back`,
+  });
+}
+
+export const CIRCUIT_OPEN = "CIRCUIT_OPEN";
+
+function describeNetworkError(e: unknown): string {
+  const err = e as { message?: string; code?: string; cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code;
+  const message = err.message || String(e);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 function safeJson(text: string): unknown {
