@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { VobizApi } from "./client/api";
 import { ResourceOperationError, VobizApiError } from "./client/errors";
+import { count, summarize, withOperationStats } from "./client/guards";
+import { CIRCUIT_OPEN, jitteredBackoff } from "./client/transport";
 import { api } from "./config";
 import { containsUnknown, UNKNOWN } from "./validation";
 
@@ -28,6 +30,35 @@ export interface Ctx {
    */
   idempotencyKey(body: unknown): string;
   warn(message: string): void;
+  /** Sends a non-repeatable write (a POST) at most once per effect; see WriteOnce. */
+  writeOnce<T>(write: WriteOnce<T>): Promise<{ value: T; found: boolean }>;
+}
+
+/**
+ * A POST that must not take effect twice. Vobiz documents no server-side idempotency, so after an
+ * answer that leaves the outcome unknown (no response, 5xx) the effect is looked up by its natural
+ * key before anything is sent again.
+ */
+export interface WriteOnce<T> {
+  /** What is being written, for messages: e.g. `trunk "pbx"`. */
+  what: string;
+  send(): Promise<T>;
+  /** The effect of an earlier send, found by natural key, or undefined when there is none. */
+  find(): Promise<T | undefined>;
+  /**
+   * Look before the first send as well: an earlier run killed after the API committed but before
+   * the engine saved the id calls create again with the same inputs.
+   */
+  lookFirst?: boolean;
+  /** An answer that means "this exists already" (409 for our username, ...): look it up, do not fail. */
+  alreadyDone?(e: VobizApiError): boolean;
+}
+
+/** No answer, or a 5xx: the request may or may not have taken effect. A refused call was never sent. */
+export function isAmbiguous(e: unknown): boolean {
+  if (!(e instanceof VobizApiError)) return false;
+  if (e.status === 0) return e.code !== CIRCUIT_OPEN;
+  return e.status >= 500;
 }
 
 export interface ResourceSpec<In extends Props = Props> {
@@ -56,6 +87,11 @@ export function canonicalJson(v: unknown): string {
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
   }
   return JSON.stringify(v ?? null);
+}
+
+/** True when every listed input has the same value in `live` (used to recognise our own objects). */
+export function matchesInputs(live: Props, inputs: Props, keys: readonly string[]): boolean {
+  return keys.every((k) => canonicalJson(live[k]) === canonicalJson(inputs[k]));
 }
 
 export function stripUndefined<T extends Props>(o: T): T {
@@ -105,16 +141,53 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
     warn(message: string) {
       void pulumi.log.warn(`${label}: ${message}`);
     },
+    async writeOnce<T>(w: WriteOnce<T>) {
+      if (w.lookFirst) {
+        const existing = await w.find();
+        if (existing !== undefined) {
+          this.warn(`found ${w.what} already made with these settings (a previous run was interrupted after creating it); adopting it instead of creating another`);
+          return { value: existing, found: true };
+        }
+      }
+      const limits = api().settings.retry;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return { value: await w.send(), found: false };
+        } catch (e) {
+          const done = e instanceof VobizApiError && w.alreadyDone?.(e);
+          if (!done && (!isAmbiguous(e) || attempt > limits.maxRetries)) throw e;
+          if (!done) await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
+          let existing: T | undefined;
+          try {
+            existing = await w.find();
+          } catch (lookup) {
+            throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookup as Error).message}`);
+          }
+          if (existing !== undefined) {
+            if (done) this.warn(`${w.what} exists already in this account (${(e as Error).message}); adopting it`);
+            else count("recoveredWrites");
+            return { value: existing, found: true };
+          }
+          if (done) throw e; // "exists" but not where we look: not ours to adopt
+        }
+      }
+    },
   };
 }
 
-/** Wraps any failure with the resource label, so the user sees which resource failed and doing what. */
-async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw new ResourceOperationError(ctx.label, action, e);
+/**
+ * Runs one provider operation with its own API-call counters; reports retries, 429 waits, breaker
+ * opens and recovered writes in one line at the end, and wraps any failure with the resource label.
+ */
+async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>, wrapError = true): Promise<T> {
+  const { stats, result, error } = await withOperationStats(fn);
+  const summary = summarize(stats);
+  if (summary) {
+    const line = `${ctx.label}: ${action}: ${summary}`;
+    await (stats.breakerOpens || stats.breakerRejections ? pulumi.log.warn(line) : pulumi.log.info(line));
   }
+  if (error === undefined) return result as T;
+  throw wrapError ? new ResourceOperationError(ctx.label, action, error) : error;
 }
 
 function pick(props: Props, keys: readonly string[]): Props {
@@ -180,7 +253,7 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       const ctx = makeCtx(spec, inputs);
       let made: { id: string; outs: Props };
       try {
-        made = await spec.create(ctx, inputs);
+        made = await guarded(ctx, "create", () => spec.create(ctx, inputs), false);
       } catch (e) {
         if (e instanceof PartialCreateError) {
           // The host packs id and properties into the error; __provider must be there for a later delete.

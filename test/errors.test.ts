@@ -104,7 +104,7 @@ describe("errors reaching the user", () => {
         new vobiz.Trunk("t", { name: "x" });
       }),
       (e: Error) => {
-        assert.match(e.message, /Trunk "t": create failed: POST \/Account\/\{auth_id\}\/trunks failed: HTTP 401: Invalid token \(request id req_/);
+        assert.match(e.message, /Trunk "t": create failed: GET \/Account\/\{auth_id\}\/trunks failed: HTTP 401: Invalid token \(request id req_/);
         assert.ok(!e.message.includes("definitely-wrong-token"));
         return true;
       },

@@ -11,6 +11,7 @@ import {
   purchaseSchema,
   releaseSchema,
   subAccountCreatedSchema,
+  subAccountPageSchema,
   subAccountSchema,
   trunkSchema,
 } from "./schemas";
@@ -68,6 +69,9 @@ export class VobizApi {
   }
   updateTrunk(id: string, body: Record<string, unknown>) {
     return this.call(trunkSchema, { method: "PUT", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/trunks/${id}` });
+  }
+  listTrunks() {
+    return this.listMeta(trunkSchema, `${this.account()}/trunks`, "GET /Account/{auth_id}/trunks");
   }
   deleteTrunk(id: string) {
     return this.callNoContent({ method: "DELETE", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/trunks/${id}` });
@@ -161,6 +165,20 @@ export class VobizApi {
   }
   createSubAccount(body: Record<string, unknown>, idempotencyKey: string) {
     return this.call(subAccountCreatedSchema, { method: "POST", path: `${this.subAccounts()}/`, body, idempotencyKey, operation: "POST /accounts/{auth_id}/sub-accounts/" });
+  }
+  /** Every sub-account, newest first (page/size pagination, 100 per page). */
+  async listSubAccounts() {
+    const out = [];
+    for (let page = 1; ; page++) {
+      const res = await this.call(subAccountPageSchema, {
+        method: "GET",
+        path: `${this.subAccounts()}/`,
+        query: { page, size: MAX_PAGE },
+        operation: "GET /accounts/{auth_id}/sub-accounts/",
+      });
+      for (const s of res.sub_accounts) out.push(subAccountSchema.parse(s));
+      if (res.sub_accounts.length < MAX_PAGE || (res.total !== undefined && out.length >= res.total)) return out;
+    }
   }
   getSubAccount(subAuthId: string) {
     return this.call(subAccountSchema, { method: "GET", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, operation: `GET /accounts/{auth_id}/sub-accounts/${subAuthId}` });

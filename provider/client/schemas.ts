@@ -83,6 +83,11 @@ export const itemsPageSchema = z.object({
   total: z.number(),
 });
 
+export const subAccountPageSchema = z.object({
+  sub_accounts: z.array(z.unknown()),
+  total: z.number().optional(),
+});
+
 export const purchaseSchema = z.object({ number: numberSchema });
 
 export const releaseSchema = z.object({

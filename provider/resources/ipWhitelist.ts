@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { VobizApi } from "../client/api";
-import { Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { Ctx, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { ipv4OrCidr, names } from "../validation";
 
 // A whitelist is a set of IP ACL entries, one per address (the REST model, notes §8.1).
@@ -26,13 +25,24 @@ function outputs(entries: Entry[], entryIds: Record<string, string>): Props {
   return { entries, entryIds, primaryEntryId: entryIds[entries[0].ip] };
 }
 
-/** Creates entries one by one; if one fails, removes the ones this call made so none leak. */
-async function createEntries(api: VobizApi, entries: Entry[], key: (body: unknown) => string): Promise<Record<string, string>> {
+/**
+ * Creates entries one by one; if one fails, removes the ones this call made so none leak.
+ * `taken` are entry ids this whitelist already holds, never adopted as new ones.
+ */
+async function createEntries(ctx: Ctx, entries: Entry[], taken: string[] = []): Promise<Record<string, string>> {
   const made: Record<string, string> = {};
+  const api = ctx.api;
   try {
     for (const e of entries) {
       const body = { name: e.label, ip_address: e.ip };
-      made[e.ip] = (await api.createIpAcl(body, key(body))).id;
+      const skip = new Set([...taken, ...Object.values(made)]);
+      const { value } = await ctx.writeOnce({
+        what: `IP ACL entry ${e.ip} ("${e.label}")`,
+        send: () => api.createIpAcl(body, ctx.idempotencyKey(body)),
+        find: async () => (await api.listIpAcl()).find((a) => a.ip_address === e.ip && a.description === e.label && !skip.has(a.id)),
+        lookFirst: true,
+      });
+      made[e.ip] = value.id;
     }
     return made;
   } catch (err) {
@@ -46,7 +56,7 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
   schema,
   fields: { entries: "update" },
   async create(ctx, inputs) {
-    const entryIds = await createEntries(ctx.api, inputs.entries, (b) => ctx.idempotencyKey(b));
+    const entryIds = await createEntries(ctx, inputs.entries);
     const id = `ipwl-${createHash("sha256").update(ctx.identity).digest("hex").slice(0, 16)}`;
     return { id, outs: outputs(inputs.entries, entryIds) };
   },
@@ -78,7 +88,7 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
       if (!updated) vanished.push(e);
     }
     const added = [...news.entries.filter((e) => !oldIds[e.ip]), ...vanished];
-    const created = await createEntries(ctx.api, added, (b) => ctx.idempotencyKey(b));
+    const created = await createEntries(ctx, added, Object.values(oldIds));
     const entryIds: Record<string, string> = {};
     for (const e of news.entries) entryIds[e.ip] = created[e.ip] ?? oldIds[e.ip];
     const keep = new Set(news.entries.map((e) => e.ip));

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
-import { PartialCreateError, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { Ctx, PartialCreateError, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { e164, uuidRef } from "../validation";
 
 const schema = z.object({
@@ -25,16 +25,39 @@ function liveFields(n: NumberObject): Props {
   };
 }
 
+/** The number if this account holds it (a number in its release cooldown no longer counts). */
+async function ownedNumber(ctx: Ctx, e164: string): Promise<NumberObject | undefined> {
+  const n = await ctx.api.findOwnedNumber(e164);
+  return n && n.status !== "pending_release" && n.status !== "released" ? n : undefined;
+}
+
+/** Routes a number to a trunk once, even when the answer to the assign call is lost. */
+async function assign(ctx: Ctx, e164: string, trunkId: string): Promise<void> {
+  await ctx.writeOnce({
+    what: `route of ${e164} to trunk ${trunkId}`,
+    send: async () => (await ctx.api.assignNumber(e164, trunkId), true),
+    find: async () => ((await ownedNumber(ctx, e164))?.trunk_group_id === trunkId ? true : undefined),
+    alreadyDone: (e) => e.status === 400 && /already assigned/i.test(e.apiMessage),
+  });
+}
+
 export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   typeName: "NumberPurchase",
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update" },
   async create(ctx, inputs) {
-    const bought = await ctx.api.purchaseNumber(inputs.number, ctx.idempotencyKey({ e164: inputs.number }));
+    const { value: bought } = await ctx.writeOnce({
+      what: `number ${inputs.number}`,
+      // Never re-sent before a lookup: a purchase whose answer was lost has probably been charged.
+      send: () => ctx.api.purchaseNumber(inputs.number, ctx.idempotencyKey({ e164: inputs.number })),
+      find: () => ownedNumber(ctx, inputs.number),
+      // Buying a number we hold already answers "not found in inventory" (notes §2.7).
+      alreadyDone: (e) => e.status === 404 && /inventory/i.test(e.apiMessage),
+    });
     const outs = { ...liveFields(bought), trunkId: undefined }; // the lifecycle adds the inputs
     if (inputs.trunkId) {
       try {
-        await ctx.api.assignNumber(inputs.number, inputs.trunkId);
+        await assign(ctx, inputs.number, inputs.trunkId);
       } catch (e) {
         // The number is paid for: report it as created so it is tracked (and released on destroy).
         const why = `bought ${inputs.number} but routing it to trunk ${inputs.trunkId} failed: ${(e as Error).message}`;
@@ -44,10 +67,8 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
     return { id: inputs.number, outs: { ...liveFields(bought), trunkId: inputs.trunkId } };
   },
   async read(ctx, id) {
-    const n = await ctx.api.findOwnedNumber(id);
-    // A number in its release cooldown is no longer ours to manage.
-    if (!n || n.status === "pending_release" || n.status === "released") return undefined;
-    return liveFields(n);
+    const n = await ownedNumber(ctx, id);
+    return n && liveFields(n);
   },
   async update(ctx, id, olds, news) {
     const previous = olds.trunkId as string | undefined;
@@ -56,10 +77,10 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
       if (previous) await unlessNotFound(ctx.api.unassignNumber(id));
       if (news.trunkId) {
         try {
-          await ctx.api.assignNumber(id, news.trunkId);
+          await assign(ctx, id, news.trunkId);
         } catch (e) {
           // Never leave the number unrouted: put the old route back, then report.
-          if (previous) await ctx.api.assignNumber(id, previous).catch(() => undefined);
+          if (previous) await assign(ctx, id, previous).catch(() => undefined);
           throw e;
         }
       }

@@ -45,9 +45,16 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
   async create(ctx, inputs) {
     const body = { username: `${inputs.username}${(inputs as Props).generation}`, password: inputs.password };
     // The generation suffix already changes with the password; the key must not hash the password itself.
-    let c = await ctx.api.createCredential(body, ctx.idempotencyKey({ username: body.username }));
-    // Create accepts only username and password (notes §7.2); a disabled credential needs a second call.
-    if (!inputs.enabled) c = await ctx.api.updateCredential(c.id, { password: inputs.password, enabled: false });
+    let { value: c, found } = await ctx.writeOnce({
+      what: `SIP credential "${body.username}"`,
+      send: () => ctx.api.createCredential(body, ctx.idempotencyKey({ username: body.username })),
+      find: async () => (await ctx.api.listCredentials()).find((x) => x.username === body.username),
+      // The generation suffix makes the username ours: a 409 means an earlier attempt made it.
+      alreadyDone: (e) => e.status === 409,
+    });
+    // Create accepts only username and password (notes §7.2): a disabled credential needs a second
+    // call, and an adopted one gets this password set so the secret in state is the one that works.
+    if (found || !inputs.enabled) c = await ctx.api.updateCredential(c.id, { password: inputs.password, enabled: inputs.enabled });
     return { id: c.id, outs: liveFields(c) };
   },
   async read(ctx, id) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SubAccountObject } from "../client/schemas";
-import { Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { email, names } from "../validation";
 
 const schema = z
@@ -46,9 +46,23 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
   fields: { name: "update", email: "update", enabled: "update", kycMode: "update", description: "update" },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
-    const res = await ctx.api.createSubAccount(body, ctx.idempotencyKey(body));
-    // The token is shown once, here; it is kept as a secret output and never replaced by a read.
-    return { id: res.sub_account.auth_id, outs: { ...liveFields(res.sub_account), authToken: res.auth_credentials.auth_token } };
+    const { value, found } = await ctx.writeOnce<Props>({
+      what: `sub-account "${inputs.name}"`,
+      send: async () => {
+        const res = await ctx.api.createSubAccount(body, ctx.idempotencyKey(body));
+        // The token is shown once, here; it is kept as a secret output and never replaced by a read.
+        return { ...liveFields(res.sub_account), authToken: res.auth_credentials.auth_token };
+      },
+      find: async () => {
+        const match = (await ctx.api.listSubAccounts()).find((s) => matchesInputs(liveFields(s), inputs, Object.keys(subAccountSpec.fields)));
+        return match && liveFields(match);
+      },
+      lookFirst: true,
+    });
+    if (found) {
+      ctx.warn(`the auth token of ${value.authId} was only in the lost create answer and Vobiz never shows it again; authToken is empty until you reset it in the Vobiz console`);
+    }
+    return { id: value.authId as string, outs: value };
   },
   async read(ctx, id) {
     const s = await unlessNotFound(ctx.api.getSubAccount(id));

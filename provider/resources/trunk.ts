@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TrunkObject } from "../client/schemas";
-import { Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { names, uuidRef } from "../validation";
 
 const schema = z.object({
@@ -82,7 +82,13 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
   },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
-    const t = await ctx.api.createTrunk(body, ctx.idempotencyKey(body));
+    const { value: t } = await ctx.writeOnce({
+      what: `trunk "${inputs.name}"`,
+      send: () => ctx.api.createTrunk(body, ctx.idempotencyKey(body)),
+      // Trunk names are not unique, so a match must agree on every declared setting.
+      find: async () => (await ctx.api.listTrunks()).find((t) => matchesInputs(liveFields(t, inputs), inputs, Object.keys(trunkSpec.fields))),
+      lookFirst: true,
+    });
     return { id: t.trunk_id, outs: liveFields(t, inputs) };
   },
   async read(ctx, id, outs) {
