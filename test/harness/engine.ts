@@ -6,7 +6,10 @@
 // the end, dependents first; state saved after every step; secrets annotated from inputs and
 // additionalSecretOutputs; protect, retainOnDelete, top-level ignoreChanges, replaceOnChanges (only
 // when the provider has no diff, as in the engine); unknowns in preview.
-// Not reproduced: parallel steps (one provider call at a time, in registration order), dependents
+// Registrations run `parallel` at a time (default 1: one at a time, in registration order, for
+// deterministic logs); the program's own data flow orders dependents after their dependencies.
+// Deletes at the end run one at a time.
+// Not reproduced: dependents
 // replaced along with a delete-before-replace resource, pending operations after a crash, partial
 // state from ErrorResourceInitFailed, aliases, import/.get(), invokes, transforms, hooks, deletedWith,
 // replaceWith, replacementTrigger, customTimeouts, explicit provider resources, --target.
@@ -103,6 +106,8 @@ export interface DeploymentOptions {
     config: Record<string, string>;
     secretConfigKeys: string[];
     preview: boolean;
+    /** Provider operations for registrations in flight at once (the CLI's --parallel). */
+    parallel: number;
     save: (state: StateFile) => void;
 }
 
@@ -116,7 +121,8 @@ export class Deployment {
     private seen = new Set<string>();
     private stackUrn?: string;
     private stackOutputs?: Props;
-    private queue: Promise<void> = Promise.resolve();
+    private running = 0;
+    private waiting: Array<() => void> = [];
     private failure?: Error;
     private rejectFailed!: (e: Error) => void;
     private failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
@@ -241,8 +247,7 @@ export class Deployment {
         if (req.getImportid()) {
             return this.fail(new StackError(`${type} ${name}: the import option is not supported for dynamic resources`));
         }
-        // One provider operation at a time, in registration order (deterministic logs).
-        this.queue = this.queue.then(async () => {
+        void this.inSlot(async () => {
             if (this.failure) return; // a failed run leaves later registrations pending forever
             try {
                 const r = await this.registerCustom(req, urn, parent);
@@ -251,6 +256,18 @@ export class Deployment {
                 this.fail(e);
             }
         });
+    }
+
+    /** At most `parallel` registrations at once, started in registration order. */
+    private async inSlot(fn: () => Promise<void>): Promise<void> {
+        if (this.running >= Math.max(1, this.opts.parallel)) await new Promise<void>((r) => this.waiting.push(r));
+        this.running++;
+        try {
+            await fn();
+        } finally {
+            this.running--;
+            this.waiting.shift()?.();
+        }
     }
 
     private matchOld(urn: string): StateResource | undefined {

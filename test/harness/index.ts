@@ -23,6 +23,8 @@ export interface StackOptions {
     secretConfig?: Record<string, string>;
     /** Extra env vars for the host process. */
     env?: Record<string, string>;
+    /** Registrations processed at once during up/preview (the CLI's --parallel); default 1. */
+    parallel?: number;
 }
 
 export interface RunResult {
@@ -40,6 +42,8 @@ export class Stack {
     private store: StateStore;
     private config: Record<string, string> = {};
     private secretConfig = new Set<string>();
+    /** pid of the provider host of the operation in progress (0 when none): lets a test kill it mid-run. */
+    runningHostPid = 0;
 
     constructor(private opts: StackOptions) {
         this.store = new StateStore(opts.stateFile);
@@ -155,6 +159,7 @@ export class Stack {
                     config: { ...this.config },
                     secretConfigKeys: [...this.secretConfig],
                     preview,
+                    parallel: this.opts.parallel ?? 1,
                     save: (s) => this.save(s),
                 },
                 host,
@@ -178,7 +183,7 @@ export class Stack {
             config: { ...this.config },
             env: this.opts.env,
         });
-        starting.catch(() => undefined);
+        starting.then((h) => (this.runningHostPid = h.pid)).catch(() => undefined);
         const steps: Step[] = [];
         let outputs: Props = {};
         let error: unknown;
@@ -194,6 +199,7 @@ export class Stack {
             error ??= e;
         }
         await host?.stop();
+        this.runningHostPid = 0;
         if (error !== undefined) {
             const err = error instanceof StackError ? error : new StackError(String((error as any)?.message ?? error));
             Object.assign(err, { steps, logs: host?.logs ?? [], hostStderr: host?.stderr ?? "", hostStdout: host?.stdout ?? "", hostPid: host?.pid ?? 0 });
