@@ -6,8 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { VobizApi } from "./client/api";
 import { ResourceOperationError, VobizApiError } from "./client/errors";
-import { count, summarize, withOperationStats } from "./client/guards";
-import { CIRCUIT_OPEN, jitteredBackoff } from "./client/transport";
+import { count, metrics, summarize, withOperationStats } from "./client/guards";
+import { CIRCUIT_OPEN, debugLog, jitteredBackoff } from "./client/transport";
 import { api } from "./config";
 import { containsUnknown, UNKNOWN } from "./validation";
 
@@ -181,6 +181,10 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
  */
 async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>, wrapError = true): Promise<T> {
   const { stats, result, error } = await withOperationStats(fn);
+  if (stats.requests) {
+    // Metrics on success, latency, errors and rate limiting: this operation's and the process totals.
+    debugLog(ctx.api.settings, "vobiz metrics", { resource: ctx.label, action, operation: stats, process: metrics() });
+  }
   const summary = summarize(stats);
   if (summary) {
     const line = `${ctx.label}: ${action}: ${summary}`;

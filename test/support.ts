@@ -86,15 +86,26 @@ export async function startTestEmulator() {
   return { emu, client: new EmulatorClient(emu) };
 }
 
-export function newStack(emu: RunningEmulator, name = "test", env: Record<string, string> = {}): Stack {
+export function newStack(
+  emu: RunningEmulator,
+  name = "test",
+  env: Record<string, string> = {},
+  extra: { parallel?: number; config?: Record<string, string> } = {},
+): Stack {
   const dir = mkdtempSync(path.join(tmpdir(), "vobiz-stack-"));
   return new Stack({
     project: "vobiz-quickstart",
     stack: name,
     programDir: quickstartDir,
     stateFile: path.join(dir, "state.json"),
-    config: { "vobiz:endpoint": emu.url, "vobiz:authId": emu.authId, "vobiz:retryBaseMs": "20" },
+    config: { "vobiz:endpoint": emu.url, "vobiz:authId": emu.authId, "vobiz:retryBaseMs": "20", ...extra.config },
     secretConfig: { "vobiz:authToken": emu.authToken },
     env,
+    parallel: extra.parallel,
   });
+}
+
+/** Back to the seeded state with an empty request log (fault rules stay as set). */
+export async function resetEmulator(emu: RunningEmulator): Promise<void> {
+  await fetch(`${emu.url}/__emulator/reset`, { method: "POST" });
 }

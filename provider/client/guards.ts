@@ -132,7 +132,7 @@ export function summarize(s: CallStats): string | undefined {
   const parts: string[] = [];
   if (s.retries) parts.push(`${s.retries} ${s.retries === 1 ? "retry" : "retries"}`);
   if (s.rateLimited) parts.push(`${s.rateLimited} rate-limit ${s.rateLimited === 1 ? "answer" : "answers"} (429), waited ${seconds(s.rateLimitWaitMs)} for Retry-After`);
-  if (s.throttleWaitMs >= 1000) parts.push(`held back ${seconds(s.throttleWaitMs)} by vobiz:maxRequestsPerSecond`);
+  if (s.throttleWaitMs >= 500) parts.push(`held back ${seconds(s.throttleWaitMs)} by vobiz:maxRequestsPerSecond`);
   if (s.breakerOpens) parts.push(`circuit breaker opened ${s.breakerOpens === 1 ? "once" : `${s.breakerOpens} times`}`);
   if (s.breakerRejections) parts.push(`${s.breakerRejections} ${s.breakerRejections === 1 ? "call" : "calls"} refused by the open circuit`);
   if (s.recoveredWrites) parts.push(`${s.recoveredWrites} lost ${s.recoveredWrites === 1 ? "answer" : "answers"} recovered by lookup (no duplicate sent)`);

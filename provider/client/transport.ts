@@ -124,9 +124,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-function logRequest(settings: TransportSettings, record: Record<string, unknown>): void {
+/** A structured debug log line on stderr; callers pass only safe fields (never headers or bodies). */
+export function debugLog(settings: TransportSettings, msg: string, record: Record<string, unknown>): void {
   if (settings.logRequests || (process.env.VOBIZ_LOG ?? "").toLowerCase() === "debug") {
-    process.stderr.write(JSON.stringify({ msg: "vobiz request", ...record }) + "\n");
+    process.stderr.write(JSON.stringify({ msg, ...record }) + "\n");
   }
 }
 
@@ -220,7 +221,7 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
       });
     }
     const capped = a.status === 429 && a.retryAfterSeconds !== undefined && a.retryAfterSeconds > settings.retry.maxRetryAfterSeconds;
-    logRequest(settings, {
+    debugLog(settings, "vobiz request", {
       method: req.method,
       path: req.operation,
       status: a.status,

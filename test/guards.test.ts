@@ -1,0 +1,111 @@
+// The guards every resource shares: the circuit breaker against a dead API (through the host and
+// directly against the emulator), the concurrency limit and the requests-per-second limit.
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { quickstart } from "../examples/quickstart/program";
+import { RunningEmulator } from "../emulator";
+import { VobizApi } from "../provider/client/api";
+import { VobizApiError } from "../provider/client/errors";
+import { StackError } from "./harness";
+import { EmulatorClient, newStack, resetEmulator, startTestEmulator } from "./support";
+
+const program = (numbers: string[]) => () =>
+  quickstart({ numbers, sipPassword: "Guard#Rail2026", pbxAddresses: ["49.36.12.10", "49.36.12.11"] });
+
+describe("shared guards", () => {
+  let emu: RunningEmulator;
+  let client: EmulatorClient;
+  let numbers: string[];
+
+  before(async () => {
+    ({ emu, client } = await startTestEmulator());
+    numbers = await client.inventory("IN", 2);
+  });
+  beforeEach(async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+  });
+  after(async () => {
+    await emu.close();
+  });
+
+  it("a dead API opens the breaker: the run fails fast saying the circuit is open, after a handful of calls", async () => {
+    await client.setFaults([{ method: "*", path: "**", errorRate: 1, errorStatuses: [503] }]);
+    const parallel = 4;
+    const stack = newStack(emu, "dead-api", {}, { parallel });
+    const e: StackError = await stack.up(program(numbers)).then(
+      () => assert.fail("up should fail"),
+      (err) => err,
+    );
+    assert.match(
+      e.message,
+      /(SubAccount|SipCredential|IpWhitelist|Trunk) "[a-z]+": create failed: .*(GET|POST) \/\S+ failed: circuit open: not sent: the circuit breaker for http:\/\/127\.0\.0\.1:\d+ is open after 5 consecutive failures; last failure: HTTP 503 \(request id req_[0-9a-f]+\)\. Calls fail fast for 30 s, then one probe decides/,
+    );
+    assert.ok(e.logs.some((l) => /circuit breaker opened once/.test(l.message)), JSON.stringify(e.logs));
+    // Five failures open it; at most the calls already in flight then also land. Without the
+    // breaker each of the four steps would make 4 attempts.
+    const log = await client.requests();
+    assert.ok(log.length >= 5 && log.length <= 5 + parallel - 1, `${log.length} requests reached the dead API`);
+    assert.ok(log.every((q) => q.status === 503));
+  });
+
+  it("while open, calls fail without a request; after the cooldown one probe decides; a good probe closes it", async () => {
+    await client.setFaults([{ method: "*", path: "**", errorRate: 1, errorStatuses: [503] }]);
+    const cooldownMs = 300;
+    const api = new VobizApi({
+      endpoint: emu.url,
+      authId: emu.authId,
+      authToken: emu.authToken,
+      timeoutMs: 2000,
+      retry: { maxRetries: 0, maxRateLimitWaits: 0, backoffBaseMs: 1, maxRetryAfterSeconds: 1, maxRetryTimeMs: 1000 },
+      guards: { breakerThreshold: 5, breakerCooldownMs: cooldownMs, maxConcurrency: 4, maxRequestsPerSecond: 0 },
+      logRequests: false,
+    });
+    const outcomes: string[] = [];
+    const deadUntil = Date.now() + 1500;
+    while (Date.now() < deadUntil) {
+      await api.listTrunks().then(
+        () => outcomes.push("ok"),
+        (err: VobizApiError) => outcomes.push(err.code === "CIRCUIT_OPEN" ? "refused" : String(err.status)),
+      );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const dead = (await client.requests()).sort((a, b) => a.at - b.at);
+    // The pattern: five failures in a burst, then single probes at least a cooldown apart.
+    const gaps = dead.slice(5).map((q, i) => q.at - dead[4 + i].at);
+    assert.ok(dead.length >= 6 && dead.length <= 5 + Math.ceil(1500 / cooldownMs), `${dead.length} requests in 1.5 s`);
+    assert.ok(gaps.every((g) => g >= cooldownMs - 20), `gaps between probes: ${gaps}`);
+    assert.ok(outcomes.filter((o) => o === "refused").length > 20, "most calls were refused without a request");
+    assert.deepEqual(outcomes.slice(0, 6), ["503", "503", "503", "503", "503", "refused"]);
+
+    await client.clearFaults();
+    await client.clearRequests();
+    await new Promise((r) => setTimeout(r, cooldownMs + 20));
+    await api.listTrunks(); // the probe succeeds and closes the circuit
+    await Promise.all([api.listTrunks(), api.listTrunks(), api.listTrunks()]);
+    assert.equal((await client.requests()).length, 4);
+  });
+
+  it("one concurrency limit for every resource type: no two requests overlap at maxConcurrency 1", async () => {
+    await client.setFaults([{ method: "*", path: "**", latencyMs: 30 }]);
+    const overlaps = async (config: Record<string, string>) => {
+      await resetEmulator(emu);
+      const stack = newStack(emu, "limits", {}, { parallel: 4, config });
+      await stack.up(program(numbers));
+      const log = (await client.requests()).sort((a: any, b: any) => a.at - b.at) as any[];
+      return log.slice(1).filter((q, i) => q.at < log[i].at + log[i].duration_ms - 2).length;
+    };
+    assert.ok((await overlaps({})) > 0, "with the default limit, parallel steps do overlap (the check can see it)");
+    assert.equal(await overlaps({ "vobiz:maxConcurrency": "1" }), 0);
+  });
+
+  it("vobiz:maxRequestsPerSecond spaces requests across parallel steps", async () => {
+    const stack = newStack(emu, "rate", {}, { parallel: 4, config: { "vobiz:maxRequestsPerSecond": "10" } });
+    const r = await stack.up(program(numbers));
+    const log = (await client.requests()).sort((a, b) => a.at - b.at);
+    const gaps = log.slice(1).map((q, i) => q.at - log[i].at);
+    assert.ok(log.length > 10);
+    assert.ok(Math.min(...gaps) >= 80, `smallest gap ${Math.min(...gaps)} ms at 10 requests per second`);
+    assert.ok(r.logs.some((l) => /held back .* by vobiz:maxRequestsPerSecond/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
+  });
+});
