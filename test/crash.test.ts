@@ -1,0 +1,93 @@
+// The crash test: the provider host is killed after the API committed a create and before the
+// answer was read (the engine then has no id for it and calls create again on the next up).
+// The next up must find what was made instead of making, or buying, it a second time.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import * as vobiz from "pulumi-vobiz";
+import { RunningEmulator } from "../emulator";
+import { Stack } from "./harness";
+import { EmulatorClient, newStack, resetEmulator, startTestEmulator } from "./support";
+
+const password = "Crash#Safe2026";
+
+describe("a host killed between commit and answer", () => {
+  let emu: RunningEmulator;
+  let client: EmulatorClient;
+
+  before(async () => {
+    ({ emu, client } = await startTestEmulator());
+  });
+  after(async () => {
+    await emu.close();
+  });
+
+  /** Starts an up, waits until the emulator has committed the matching POST, kills the host mid-answer. */
+  async function upKilledAfterCommit(stack: Stack, program: () => unknown, path: string): Promise<string> {
+    await client.clearRequests();
+    await client.setFaults([{ method: "POST", path, commitHangRate: 1, times: 1 }]);
+    let finished = false;
+    const run = stack.up(program).then(
+      () => "finished",
+      (e: Error) => e.message,
+    ).finally(() => (finished = true));
+    for (;;) {
+      const log = await client.requests();
+      if (log.some((q) => q.fault === "commit-hang")) break;
+      if (finished) assert.fail(`up ended before POST ${path} was committed: ${await run}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.ok(stack.runningHostPid > 0, "a provider host is running");
+    process.kill(stack.runningHostPid, "SIGKILL");
+    const message = await run;
+    await client.clearFaults();
+    return message;
+  }
+
+  for (const mode of ["ignore", "honour"] as const) {
+    it(`credential, trunk and number each committed then lost to a crash: no duplicate, state converges (Idempotency-Key ${mode === "ignore" ? "ignored" : "honoured"})`, async () => {
+      await client.clearFaults();
+      await resetEmulator(emu);
+      await client.setIdempotency(mode);
+      const [number] = await client.inventory("IN", 1);
+      const stack = newStack(emu, `crash-${mode}`);
+      const program = () => {
+        const cred = new vobiz.SipCredential("pbx", { username: "crashpbx", password: pulumi.secret(password) });
+        const trunk = new vobiz.Trunk("main", { name: "crash-trunk", credentialId: cred.credentialId });
+        const line = new vobiz.NumberPurchase("line", { number, trunkId: trunk.trunkId });
+        return { trunkId: trunk.trunkId, credentialId: cred.credentialId, number: line.number };
+      };
+
+      // Each up dies at the next create; the one before it is found, not made again.
+      for (const path of ["/api/v1/Account/*/credentials", "/api/v1/Account/*/trunks", "/api/v1/Account/*/numbers/purchase-from-inventory"]) {
+        const message = await upKilledAfterCommit(stack, program, path);
+        assert.ok(message.length > 0);
+      }
+      let st = await client.state();
+      assert.deepEqual([st.credentials.length, st.trunks.length], [1, 1], "the killed creates did commit");
+
+      const r = await stack.up(program);
+      st = await client.state();
+      assert.equal(st.credentials.length, 1, "one credential");
+      assert.equal(st.trunks.length, 1, "one trunk");
+      const purchases = st.transactions.filter((t: any) => t.reference_type === "did_purchase");
+      assert.deepEqual(purchases.map((t: any) => t.reference), [number], "one purchase");
+      assert.equal(r.outputs.trunkId, st.trunks[0].trunk_id);
+      assert.equal(r.outputs.credentialId, st.credentials[0].id);
+      const owned = st.numbers.find((n: any) => n.e164 === number);
+      assert.deepEqual([owned.account_id, owned.trunk_group_id], [emu.authId, st.trunks[0].trunk_id]);
+      assert.equal(st.trunks[0].credential_uuid, st.credentials[0].id);
+      // The adopted credential has the declared password: a PBX can register.
+      assert.deepEqual(await client.sipAuth(st.trunks[0].trunk_id, st.credentials[0].username, password), { ok: true });
+      // Adoption is reported (an honouring server replays the purchase answer instead), and the run after it has nothing to do.
+      if (mode === "ignore") assert.ok(r.logs.some((l) => /number \+\d+ exists already in this account .*; adopting it/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
+      const again = await stack.up(program);
+      assert.deepEqual(again.steps.map((s) => s.op), ["same", "same", "same"]);
+
+      await stack.destroy();
+      st = await client.state();
+      assert.deepEqual([st.credentials.length, st.trunks.length], [0, 0]);
+      assert.equal(st.numbers.find((n: any) => n.e164 === number).status, "pending_release");
+    });
+  }
+});
