@@ -17,21 +17,21 @@ const decide = (o: { method: "GET" | "POST" | "PUT" | "DELETE"; status: number; 
   retryDelayMs({ failures: 1, rateLimited: 0, elapsedMs: 0, random: () => 1, limits, ...o });
 
 describe("retry decision", () => {
-  it("retries reads and idempotent writes on no response, 500 (reads only) and 502-504 with exponential backoff", () => {
+  it("retries reads and idempotent writes on no response, 500 and 502-504 with exponential backoff", () => {
     assert.equal(decide({ method: "GET", status: 0 }), 1000);
     assert.equal(decide({ method: "GET", status: 503, failures: 3 }), 4000);
     assert.equal(decide({ method: "GET", status: 500 }), 1000);
     assert.equal(decide({ method: "DELETE", status: 502, failures: 2 }), 2000);
     assert.equal(decide({ method: "PUT", status: 0 }), 1000);
+    assert.equal(decide({ method: "DELETE", status: 500 }), 1000);
   });
   it("uses full jitter", () => {
     assert.equal(decide({ method: "GET", status: 503, failures: 2, random: () => 0.25 }), 500);
     assert.equal(decide({ method: "GET", status: 503, failures: 2, random: () => 0 }), 0);
   });
-  it("never retries other 4xx, an unanswered or failed POST, 500 on a write, or past the limits", () => {
+  it("never retries other 4xx, an unanswered or failed POST, or past the limits", () => {
     for (const status of [400, 401, 402, 403, 404, 409, 422]) assert.equal(decide({ method: "GET", status }), undefined);
     for (const status of [0, 500, 502, 503, 504]) assert.equal(decide({ method: "POST", status }), undefined);
-    assert.equal(decide({ method: "PUT", status: 500 }), undefined);
     assert.equal(decide({ method: "GET", status: 503, failures: 4 }), undefined);
     // The total time budget: a retry that would end after it is not scheduled.
     assert.equal(decide({ method: "GET", status: 503, elapsedMs: 299_500 }), undefined);

