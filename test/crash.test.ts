@@ -14,6 +14,8 @@ const password = "Crash#Safe2026";
 describe("a host killed between commit and answer", () => {
   let emu: RunningEmulator;
   let client: EmulatorClient;
+  /** Every API request of the current test, across the killed runs (the log is cleared per run). */
+  let history: Awaited<ReturnType<EmulatorClient["requests"]>> = [];
 
   before(async () => {
     ({ emu, client } = await startTestEmulator());
@@ -41,6 +43,7 @@ describe("a host killed between commit and answer", () => {
     process.kill(stack.runningHostPid, "SIGKILL");
     const message = await run;
     await client.clearFaults();
+    history.push(...(await client.requests()));
     return message;
   }
 
@@ -49,6 +52,7 @@ describe("a host killed between commit and answer", () => {
       await client.clearFaults();
       await resetEmulator(emu);
       await client.setIdempotency(mode);
+      history = [];
       const [number] = await client.inventory("IN", 1);
       const stack = newStack(emu, `crash-${mode}`);
       const program = () => {
@@ -66,7 +70,9 @@ describe("a host killed between commit and answer", () => {
       let st = await client.state();
       assert.deepEqual([st.credentials.length, st.trunks.length], [1, 1], "the killed creates did commit");
 
+      await client.clearRequests();
       const r = await stack.up(program);
+      history.push(...(await client.requests()));
       st = await client.state();
       assert.equal(st.credentials.length, 1, "one credential");
       assert.equal(st.trunks.length, 1, "one trunk");
@@ -81,6 +87,12 @@ describe("a host killed between commit and answer", () => {
       assert.deepEqual(await client.sipAuth(st.trunks[0].trunk_id, st.credentials[0].username, password), { ok: true });
       // Adoption is reported (an honouring server replays the purchase answer instead), and the run after it has nothing to do.
       if (mode === "ignore") assert.ok(r.logs.some((l) => /number \+\d+ exists already in this account .*; adopting it/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
+      // A logical create keeps its Idempotency-Key across the killed and restarted runs.
+      for (const route of ["/credentials", "/numbers/purchase-from-inventory"]) {
+        const keys = history.filter((q) => q.method === "POST" && q.path.endsWith(route)).map((q) => q.idempotency_key);
+        assert.ok(keys.length >= 2, `${route} was sent again after the crash`);
+        assert.equal(new Set(keys).size, 1, `one key for ${route}: ${keys}`);
+      }
       const again = await stack.up(program);
       assert.deepEqual(again.steps.map((s) => s.op), ["same", "same", "same"]);
 
