@@ -22,11 +22,16 @@ function setting(configKey: string, envKey: string): string | undefined {
   return v === undefined || v === "" ? undefined : v;
 }
 
-function numberSetting(configKey: string, envKey: string, fallback: number, min = 0): number {
+const MAX_TIMER_MS = 2_147_483_647; // Node timers overflow above this and fire at once
+
+function numberSetting(configKey: string, envKey: string, fallback: number, opts: { min?: number; integer?: boolean } = {}): number {
   const raw = setting(configKey, envKey);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new Error(`vobiz:${configKey} must be a number of at least ${min}; got "${raw}"`);
+  const min = opts.min ?? 0;
+  if (!Number.isFinite(n) || n < min || n > MAX_TIMER_MS || (opts.integer && !Number.isInteger(n))) {
+    throw new Error(`vobiz:${configKey} must be ${opts.integer ? "a whole number" : "a number"} from ${min} to ${MAX_TIMER_MS}; got "${raw}"`);
+  }
   return n;
 }
 
@@ -48,19 +53,19 @@ export function transportSettings(): TransportSettings {
     endpoint,
     authId,
     authToken,
-    timeoutMs: numberSetting("requestTimeoutMs", "VOBIZ_REQUEST_TIMEOUT_MS", 30_000, 1),
+    timeoutMs: numberSetting("requestTimeoutMs", "VOBIZ_REQUEST_TIMEOUT_MS", 30_000, { min: 1 }),
     retry: {
-      maxRetries: numberSetting("maxRetries", "VOBIZ_MAX_RETRIES", 3),
-      maxRateLimitWaits: numberSetting("maxRateLimitWaits", "VOBIZ_MAX_RATE_LIMIT_WAITS", 10),
+      maxRetries: numberSetting("maxRetries", "VOBIZ_MAX_RETRIES", 3, { integer: true }),
+      maxRateLimitWaits: numberSetting("maxRateLimitWaits", "VOBIZ_MAX_RATE_LIMIT_WAITS", 10, { integer: true }),
       backoffBaseMs: numberSetting("retryBaseMs", "VOBIZ_RETRY_BASE_MS", 500),
       maxRetryAfterSeconds: numberSetting("maxRetryAfterSeconds", "VOBIZ_MAX_RETRY_AFTER_SECONDS", 60),
       maxRetryTimeMs: numberSetting("maxRetryTimeMs", "VOBIZ_MAX_RETRY_TIME_MS", 300_000),
     },
     guards: {
-      breakerThreshold: numberSetting("breakerThreshold", "VOBIZ_BREAKER_THRESHOLD", 5, 1),
-      breakerCooldownMs: numberSetting("breakerCooldownMs", "VOBIZ_BREAKER_COOLDOWN_MS", 30_000, 1),
-      maxConcurrency: numberSetting("maxConcurrency", "VOBIZ_MAX_CONCURRENCY", 8, 1),
-      maxRequestsPerSecond: numberSetting("maxRequestsPerSecond", "VOBIZ_MAX_REQUESTS_PER_SECOND", 0),
+      breakerThreshold: numberSetting("breakerThreshold", "VOBIZ_BREAKER_THRESHOLD", 5, { min: 1, integer: true }),
+      breakerCooldownMs: numberSetting("breakerCooldownMs", "VOBIZ_BREAKER_COOLDOWN_MS", 30_000, { min: 1 }),
+      maxConcurrency: numberSetting("maxConcurrency", "VOBIZ_MAX_CONCURRENCY", 8, { min: 1, integer: true }),
+      maxRequestsPerSecond: numberSetting("maxRequestsPerSecond", "VOBIZ_MAX_REQUESTS_PER_SECOND", 0, { integer: true }),
     },
     logRequests: setting("log", "VOBIZ_LOG")?.toLowerCase() === "debug",
   };

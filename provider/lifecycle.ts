@@ -2,6 +2,9 @@
 // driven by a ResourceSpec (schema + field table + API mapping). Adding a resource type is
 // one spec module; nothing here knows about a particular resource.
 import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { VobizApi } from "./client/api";
@@ -36,23 +39,48 @@ export interface Ctx {
 
 /**
  * A POST that must not take effect twice. Vobiz documents no server-side idempotency, so after an
- * answer that leaves the outcome unknown (no response, 5xx) the effect is looked up by its natural
- * key before anything is sent again.
+ * answer that leaves the outcome unknown (no response, 5xx) the effect is looked up before anything
+ * is sent again. Only objects that can be proven to come from this resource are adopted:
+ * - `find`: the natural key itself proves it (a credential username carrying our derived suffix,
+ *   a number routed to the trunk we asked for);
+ * - `candidates`: objects matching the request that did NOT exist before our first send. The ids
+ *   seen before are kept in an in-flight record on disk until the create ends, so an up killed
+ *   between the API's commit and its answer adopts the object on the next run, while objects of
+ *   other stacks or other resources with the same settings are never taken.
  */
 export interface WriteOnce<T> {
   /** What is being written, for messages: e.g. `trunk "pbx"`. */
   what: string;
+  /** The request's Idempotency-Key: names the in-flight record. */
+  key: string;
   send(): Promise<T>;
-  /** The effect of an earlier send, found by natural key, or undefined when there is none. */
-  find(): Promise<T | undefined>;
-  /**
-   * Look before the first send as well: an earlier run killed after the API committed but before
-   * the engine saved the id calls create again with the same inputs.
-   */
-  lookFirst?: boolean;
+  find?(): Promise<T | undefined>;
+  candidates?(): Promise<Array<{ id: string; value: T }>>;
   /** An answer that means "this exists already" (409 for our username, ...): look it up, do not fail. */
   alreadyDone?(e: VobizApiError): boolean;
 }
+
+/** In-flight creates, one small file per Idempotency-Key, so a killed run leaves its snapshot behind. */
+const inflight = {
+  dir: () => process.env.VOBIZ_INFLIGHT_DIR || path.join(os.tmpdir(), "pulumi-vobiz-inflight"),
+  file(key: string) {
+    return path.join(this.dir(), `${key}.json`);
+  },
+  read(key: string): { before: string[] } | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(this.file(key), "utf8"));
+    } catch {
+      return undefined;
+    }
+  },
+  write(key: string, before: string[]): void {
+    fs.mkdirSync(this.dir(), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(this.file(key), JSON.stringify({ before }), { mode: 0o600 });
+  },
+  remove(key: string): void {
+    fs.rmSync(this.file(key), { force: true });
+  },
+};
 
 /** No answer, or a 5xx: the request may or may not have taken effect. A refused call was never sent. */
 export function isAmbiguous(e: unknown): boolean {
@@ -142,33 +170,58 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
       void pulumi.log.warn(`${label}: ${message}`);
     },
     async writeOnce<T>(w: WriteOnce<T>) {
-      if (w.lookFirst) {
-        const existing = await w.find();
-        if (existing !== undefined) {
-          this.warn(`found ${w.what} already made with these settings (a previous run was interrupted after creating it); adopting it instead of creating another`);
-          return { value: existing, found: true };
+      let before: Set<string> | undefined;
+      if (w.candidates) {
+        const interrupted = inflight.read(w.key);
+        const now = await w.candidates();
+        if (interrupted) {
+          const fresh = now.filter((c) => !interrupted.before.includes(c.id));
+          if (fresh.length === 1) {
+            this.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
+            inflight.remove(w.key);
+            return { value: fresh[0].value, found: true };
+          }
         }
+        before = new Set(interrupted?.before ?? now.map((c) => c.id));
+        inflight.write(w.key, [...before]);
       }
+      const lookup = async (): Promise<T | undefined> =>
+        w.candidates ? (await w.candidates()).find((c) => !before!.has(c.id))?.value : await w.find?.();
       const limits = api().settings.retry;
+      // The in-flight record goes when the outcome is known; after an unresolved ambiguous
+      // failure it stays, so the next run can still adopt what this one may have made.
+      const settle = () => w.candidates && inflight.remove(w.key);
       for (let attempt = 1; ; attempt++) {
         try {
-          return { value: await w.send(), found: false };
+          const value = await w.send();
+          settle();
+          return { value, found: false };
         } catch (e) {
           const done = e instanceof VobizApiError && w.alreadyDone?.(e);
-          if (!done && (!isAmbiguous(e) || attempt > limits.maxRetries)) throw e;
-          if (!done) await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
-          let existing: T | undefined;
-          try {
-            existing = await w.find();
-          } catch (lookup) {
-            throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookup as Error).message}`);
+          if (!done && !isAmbiguous(e)) {
+            settle();
+            throw e;
           }
-          if (existing !== undefined) {
-            if (done) this.warn(`${w.what} exists already in this account (${(e as Error).message}); adopting it`);
-            else count("recoveredWrites");
-            return { value: existing, found: true };
-          }
-          if (done) throw e; // "exists" but not where we look: not ours to adopt
+            // Always look after an ambiguous answer; maxRetries limits only the re-sends.
+            let existing: T | undefined;
+            try {
+              existing = await lookup();
+            } catch (lookupError) {
+              throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookupError as Error).message}`);
+            }
+            if (existing !== undefined) {
+              if (done) this.warn(`${w.what} was made by an earlier attempt of this resource (${(e as Error).message}); adopting it`);
+              else count("recoveredWrites");
+              settle();
+              return { value: existing, found: true };
+            }
+            if (done) {
+              settle();
+              throw new Error(`${(e as Error).message}: ${w.what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
+            }
+            if (attempt > limits.maxRetries) throw e;
+            count("retries");
+            await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
         }
       }
     },

@@ -86,13 +86,13 @@ describe("a host killed between commit and answer", () => {
       // The adopted credential has the declared password: a PBX can register.
       assert.deepEqual(await client.sipAuth(st.trunks[0].trunk_id, st.credentials[0].username, password), { ok: true });
       // Adoption is reported (an honouring server replays the purchase answer instead), and the run after it has nothing to do.
-      if (mode === "ignore") assert.ok(r.logs.some((l) => /number \+\d+ exists already in this account .*; adopting it/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
+      assert.ok(r.logs.some((l) => /found number \+\d+, made by an earlier run that was interrupted .*; adopting it/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
       // A logical create keeps its Idempotency-Key across the killed and restarted runs.
-      for (const route of ["/credentials", "/numbers/purchase-from-inventory"]) {
-        const keys = history.filter((q) => q.method === "POST" && q.path.endsWith(route)).map((q) => q.idempotency_key);
-        assert.ok(keys.length >= 2, `${route} was sent again after the crash`);
-        assert.equal(new Set(keys).size, 1, `one key for ${route}: ${keys}`);
-      }
+      const keys = history.filter((q) => q.method === "POST" && q.path.endsWith("/credentials")).map((q) => q.idempotency_key);
+      assert.ok(keys.length >= 2, "the credential was sent again after the crash");
+      assert.equal(new Set(keys).size, 1, `one key for the credential: ${keys}`);
+      // The purchase was found from the interrupted run's record, not sent a second time.
+      assert.equal(history.filter((q) => q.method === "POST" && q.path.endsWith("/purchase-from-inventory")).length, 1);
       const again = await stack.up(program);
       assert.deepEqual(again.steps.map((s) => s.op), ["same", "same", "same"]);
 
@@ -102,4 +102,34 @@ describe("a host killed between commit and answer", () => {
       assert.equal(st.numbers.find((n: any) => n.e164 === number).status, "pending_release");
     });
   }
+
+  it("another stack's objects with the same settings are never adopted, and a number it holds is refused", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    const [number] = await client.inventory("IN", 1);
+    const program = () => {
+      new vobiz.Trunk("main", { name: "shared-name" });
+      new vobiz.IpWhitelist("office", { entries: [{ ip: "49.36.12.10", label: "pbx" }] });
+    };
+    const dev = newStack(emu, "dev");
+    const prod = newStack(emu, "prod");
+    await dev.up(() => {
+      program();
+      new vobiz.NumberPurchase("line", { number });
+    });
+    await prod.up(program);
+    let st = await client.state();
+    assert.deepEqual([st.trunks.length, st.ip_acl.length], [2, 2], "each stack made its own");
+    await prod.destroy();
+    st = await client.state();
+    assert.deepEqual([st.trunks.length, st.ip_acl.length], [1, 1], "destroying prod left dev's objects");
+    await assert.rejects(
+      prod.up(() => {
+        new vobiz.NumberPurchase("line", { number });
+      }),
+      /NumberPurchase "line": create failed: .*HTTP 404 \[not_found\]: number not found in inventory .*number \+\d+ exists already but was not made by this resource/,
+    );
+    assert.equal((await client.state()).numbers.find((n: any) => n.e164 === number).status, "active");
+    await dev.destroy();
+  });
 });

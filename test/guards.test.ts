@@ -103,9 +103,10 @@ describe("shared guards", () => {
     const stack = newStack(emu, "rate", {}, { parallel: 4, config: { "vobiz:maxRequestsPerSecond": "10" } });
     const r = await stack.up(program(numbers));
     const log = (await client.requests()).sort((a, b) => a.at - b.at);
-    const gaps = log.slice(1).map((q, i) => q.at - log[i].at);
     assert.ok(log.length > 10);
-    assert.ok(Math.min(...gaps) >= 80, `smallest gap ${Math.min(...gaps)} ms at 10 requests per second`);
+    // Send slots are reserved 100 ms apart in absolute time, so arrival jitter cannot add up.
+    const span = log[log.length - 1].at - log[0].at;
+    assert.ok(span >= (log.length - 1) * 100 * 0.9, `${log.length} requests in ${span} ms at 10 requests per second`);
     assert.ok(r.logs.some((l) => /held back .* by vobiz:maxRequestsPerSecond/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
   });
 });

@@ -25,22 +25,20 @@ function outputs(entries: Entry[], entryIds: Record<string, string>): Props {
   return { entries, entryIds, primaryEntryId: entryIds[entries[0].ip] };
 }
 
-/**
- * Creates entries one by one; if one fails, removes the ones this call made so none leak.
- * `taken` are entry ids this whitelist already holds, never adopted as new ones.
- */
-async function createEntries(ctx: Ctx, entries: Entry[], taken: string[] = []): Promise<Record<string, string>> {
+/** Creates entries one by one; if one fails, removes the ones this call made so none leak. */
+async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string, string>> {
   const made: Record<string, string> = {};
   const api = ctx.api;
   try {
     for (const e of entries) {
       const body = { name: e.label, ip_address: e.ip };
-      const skip = new Set([...taken, ...Object.values(made)]);
+      const key = ctx.idempotencyKey(body);
       const { value } = await ctx.writeOnce({
         what: `IP ACL entry ${e.ip} ("${e.label}")`,
-        send: () => api.createIpAcl(body, ctx.idempotencyKey(body)),
-        find: async () => (await api.listIpAcl()).find((a) => a.ip_address === e.ip && a.description === e.label && !skip.has(a.id)),
-        lookFirst: true,
+        key,
+        send: () => api.createIpAcl(body, key),
+        candidates: async () =>
+          (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label).map((a) => ({ id: a.id, value: a })),
       });
       made[e.ip] = value.id;
     }
@@ -88,7 +86,7 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
       if (!updated) vanished.push(e);
     }
     const added = [...news.entries.filter((e) => !oldIds[e.ip]), ...vanished];
-    const created = await createEntries(ctx, added, Object.values(oldIds));
+    const created = await createEntries(ctx, added);
     const entryIds: Record<string, string> = {};
     for (const e of news.entries) entryIds[e.ip] = created[e.ip] ?? oldIds[e.ip];
     const keep = new Set(news.entries.map((e) => e.ip));

@@ -46,18 +46,19 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
   fields: { name: "update", email: "update", enabled: "update", kycMode: "update", description: "update" },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
+    const key = ctx.idempotencyKey(body);
     const { value, found } = await ctx.writeOnce<Props>({
       what: `sub-account "${inputs.name}"`,
+      key,
       send: async () => {
-        const res = await ctx.api.createSubAccount(body, ctx.idempotencyKey(body));
+        const res = await ctx.api.createSubAccount(body, key);
         // The token is shown once, here; it is kept as a secret output and never replaced by a read.
         return { ...liveFields(res.sub_account), authToken: res.auth_credentials.auth_token };
       },
-      find: async () => {
-        const match = (await ctx.api.listSubAccounts()).find((s) => matchesInputs(liveFields(s), inputs, Object.keys(subAccountSpec.fields)));
-        return match && liveFields(match);
-      },
-      lookFirst: true,
+      candidates: async () =>
+        (await ctx.api.listSubAccounts())
+          .filter((s) => matchesInputs(liveFields(s), inputs, Object.keys(subAccountSpec.fields)))
+          .map((s) => ({ id: s.auth_id, value: liveFields(s) })),
     });
     if (found) {
       ctx.warn(`the auth token of ${value.authId} was only in the lost create answer and Vobiz never shows it again; authToken is empty until you reset it in the Vobiz console`);

@@ -82,12 +82,16 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
   },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
+    const key = ctx.idempotencyKey(body);
     const { value: t } = await ctx.writeOnce({
       what: `trunk "${inputs.name}"`,
-      send: () => ctx.api.createTrunk(body, ctx.idempotencyKey(body)),
-      // Trunk names are not unique, so a match must agree on every declared setting.
-      find: async () => (await ctx.api.listTrunks()).find((t) => matchesInputs(liveFields(t, inputs), inputs, Object.keys(trunkSpec.fields))),
-      lookFirst: true,
+      key,
+      send: () => ctx.api.createTrunk(body, key),
+      // Trunk names are not unique, so a candidate must agree on every declared setting.
+      candidates: async () =>
+        (await ctx.api.listTrunks())
+          .filter((t) => matchesInputs(liveFields(t, inputs), inputs, Object.keys(trunkSpec.fields)))
+          .map((t) => ({ id: t.trunk_id, value: t })),
     });
     return { id: t.trunk_id, outs: liveFields(t, inputs) };
   },
