@@ -1,7 +1,7 @@
 // The generic lifecycle: check, diff, create, read, update and delete for every resource,
 // driven by a ResourceSpec (schema + field table + API mapping). Adding a resource type is
 // one spec module; nothing here knows about a particular resource.
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -26,12 +26,6 @@ export interface Ctx {
   label: string;
   /** Stable identity of the logical resource: project/stack/type/name. */
   identity: string;
-  /**
-   * Idempotency-Key for a create: a hash of the identity and the request body. Pass only the
-   * body's non-secret fields: the key travels in a header, and a hash of a password with public
-   * inputs is a dictionary-attack oracle.
-   */
-  idempotencyKey(body: unknown): string;
   warn(message: string): void;
   /** Sends a non-repeatable write (a POST) at most once per effect; see WriteOnce. */
   writeOnce<T>(write: WriteOnce<T>): Promise<{ value: T; found: boolean }>;
@@ -47,40 +41,58 @@ export interface Ctx {
  *   seen before are kept in an in-flight record on disk until the create ends, so an up killed
  *   between the API's commit and its answer adopts the object on the next run, while objects of
  *   other stacks or other resources with the same settings are never taken.
+ * The record also holds a random nonce in the Idempotency-Key: the key stays the same across
+ * retries and a killed run, and a later create with the same inputs (after a destroy) gets a new
+ * one, so a server that honours keys never answers it with the old object.
  */
 export interface WriteOnce<T> {
   /** What is being written, for messages: e.g. `trunk "pbx"`. */
   what: string;
-  /** The request's Idempotency-Key: names the in-flight record. */
-  key: string;
-  send(): Promise<T>;
+  /**
+   * The request's non-secret fields (never a password: the key travels in a header, and a hash of
+   * a password with public inputs is a dictionary-attack oracle). With the resource's identity and
+   * the account they name this logical create and its in-flight record.
+   */
+  body: unknown;
+  /** Sends the request with this Idempotency-Key (the same on every attempt of this logical create). */
+  send(idempotencyKey: string): Promise<T>;
   find?(): Promise<T | undefined>;
   candidates?(): Promise<Array<{ id: string; value: T }>>;
   /** An answer that means "this exists already" (409 for our username, ...): look it up, do not fail. */
   alreadyDone?(e: VobizApiError): boolean;
 }
 
-/** In-flight creates, one small file per Idempotency-Key, so a killed run leaves its snapshot behind. */
+interface InflightRecord {
+  nonce: string;
+  /** Ids of matching objects that existed before the first send (writes with `candidates`). */
+  before?: string[];
+}
+
+/** In-flight creates, one small file per logical create, so a killed run leaves its record behind. */
 const inflight = {
   dir: () => process.env.VOBIZ_INFLIGHT_DIR || path.join(os.tmpdir(), "pulumi-vobiz-inflight"),
-  file(key: string) {
-    return path.join(this.dir(), `${key}.json`);
+  file(name: string) {
+    return path.join(this.dir(), `${name}.json`);
   },
-  read(key: string): { before: string[] } | undefined {
+  read(name: string): InflightRecord | undefined {
     try {
-      return JSON.parse(fs.readFileSync(this.file(key), "utf8"));
+      return JSON.parse(fs.readFileSync(this.file(name), "utf8"));
     } catch {
       return undefined;
     }
   },
-  write(key: string, before: string[]): void {
+  write(name: string, record: InflightRecord): void {
     fs.mkdirSync(this.dir(), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(this.file(key), JSON.stringify({ before }), { mode: 0o600 });
+    const tmp = `${this.file(name)}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
+    fs.renameSync(tmp, this.file(name));
   },
-  remove(key: string): void {
-    fs.rmSync(this.file(key), { force: true });
+  remove(name: string): void {
+    fs.rmSync(this.file(name), { force: true });
   },
 };
+
+const sha256 = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
 /** No answer, or a 5xx: the request may or may not have taken effect. A refused call was never sent. */
 export function isAmbiguous(e: unknown): boolean {
@@ -162,38 +174,38 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
     },
     label,
     identity,
-    idempotencyKey(body: unknown) {
-      const digest = createHash("sha256").update(identity).update("\n").update(canonicalJson(body)).digest("hex");
-      return `pulumi-vobiz-${digest.slice(0, 40)}`;
-    },
     warn(message: string) {
       void pulumi.log.warn(`${label}: ${message}`);
     },
     async writeOnce<T>(w: WriteOnce<T>) {
+      const settings = api().settings;
+      const name = sha256(settings.endpoint, settings.authId, identity, canonicalJson(w.body)).slice(0, 40);
+      const interrupted = inflight.read(name);
+      const nonce = interrupted?.nonce ?? randomBytes(16).toString("hex");
+      const key = `pulumi-vobiz-${sha256(name, nonce).slice(0, 40)}`;
       let before: Set<string> | undefined;
       if (w.candidates) {
-        const interrupted = inflight.read(w.key);
         const now = await w.candidates();
-        if (interrupted) {
-          const fresh = now.filter((c) => !interrupted.before.includes(c.id));
+        if (interrupted?.before) {
+          const fresh = now.filter((c) => !interrupted.before!.includes(c.id));
           if (fresh.length === 1) {
             this.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
-            inflight.remove(w.key);
+            inflight.remove(name);
             return { value: fresh[0].value, found: true };
           }
         }
         before = new Set(interrupted?.before ?? now.map((c) => c.id));
-        inflight.write(w.key, [...before]);
       }
+      inflight.write(name, { nonce, ...(before ? { before: [...before] } : {}) });
       const lookup = async (): Promise<T | undefined> =>
         w.candidates ? (await w.candidates()).find((c) => !before!.has(c.id))?.value : await w.find?.();
-      const limits = api().settings.retry;
+      const limits = settings.retry;
       // The in-flight record goes when the outcome is known; after an unresolved ambiguous
       // failure it stays, so the next run can still adopt what this one may have made.
-      const settle = () => w.candidates && inflight.remove(w.key);
+      const settle = () => inflight.remove(name);
       for (let attempt = 1; ; attempt++) {
         try {
-          const value = await w.send();
+          const value = await w.send(key);
           settle();
           return { value, found: false };
         } catch (e) {

@@ -132,4 +132,25 @@ describe("a host killed between commit and answer", () => {
     assert.equal((await client.state()).numbers.find((n: any) => n.e164 === number).status, "active");
     await dev.destroy();
   });
+
+  it("a create after a destroy gets a new Idempotency-Key, so a server that honours keys makes a new object", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    await client.setIdempotency("honour");
+    const stack = newStack(emu, "recreate");
+    const program = () => {
+      const t = new vobiz.Trunk("main", { name: "again" });
+      return { trunkId: t.trunkId };
+    };
+    const first = await stack.up(program);
+    await stack.destroy();
+    const second = await stack.up(program);
+    const st = await client.state();
+    assert.deepEqual(st.trunks.map((t: any) => t.trunk_id), [second.outputs.trunkId]);
+    assert.notEqual(second.outputs.trunkId, first.outputs.trunkId);
+    const keys = (await client.requests()).filter((q) => q.method === "POST").map((q) => q.idempotency_key);
+    assert.equal(new Set(keys).size, 2, `two logical creates, two keys: ${keys}`);
+    await stack.destroy();
+    await client.setIdempotency("ignore");
+  });
 });

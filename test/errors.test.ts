@@ -130,6 +130,22 @@ describe("errors reaching the user", () => {
       }),
       /Trunk "t": create failed: vobiz:endpoint must use https:\/\//,
     );
+    // Timer settings Node cannot hold, and counts that are not whole numbers.
+    for (const [key, value, rule] of [
+      ["vobiz:requestTimeoutMs", "3000000000", "a whole number from 1 to 2147483647"],
+      ["vobiz:requestTimeoutMs", "1.5", "a whole number from 1 to 2147483647"],
+      ["vobiz:maxRetries", "2.5", "a whole number from 0 to 2147483647"],
+      ["vobiz:maxRequestsPerSecond", "-1", "a whole number from 0 to 2147483647"],
+    ]) {
+      const bad = newStack(emu, "bad-setting");
+      bad.setConfig(key, value);
+      await assert.rejects(
+        bad.up(() => {
+          new vobiz.Trunk("t", { name: "x" });
+        }),
+        new RegExp(`Trunk "t": create failed: ${key} must be ${rule}; got "${value.replace(".", "\\.")}"`),
+      );
+    }
     assert.deepEqual(await client.requests(), []);
   });
 });

@@ -21,7 +21,11 @@ function loadDb(db: string): ToyDb {
 }
 
 function saveDb(db: string, data: ToyDb): void {
-    require("fs").writeFileSync(db, JSON.stringify(data, null, 2));
+    // Written by the host, read by the test process: rename so no reader sees a half-written file.
+    const fs = require("fs");
+    const tmp = `${db}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(data, null, 2));
+    fs.renameSync(tmp, db);
 }
 
 function logDb(db: string, line: string): void {

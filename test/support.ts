@@ -100,7 +100,8 @@ export function newStack(
     stateFile: path.join(dir, "state.json"),
     config: { "vobiz:endpoint": emu.url, "vobiz:authId": emu.authId, "vobiz:retryBaseMs": "20", ...extra.config },
     secretConfig: { "vobiz:authToken": emu.authToken },
-    env,
+    // Each stack keeps its own in-flight create records, as separate CI workspaces would.
+    env: { VOBIZ_INFLIGHT_DIR: path.join(dir, "inflight"), ...env },
     parallel: extra.parallel,
   });
 }

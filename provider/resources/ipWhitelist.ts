@@ -32,11 +32,10 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
   try {
     for (const e of entries) {
       const body = { name: e.label, ip_address: e.ip };
-      const key = ctx.idempotencyKey(body);
       const { value } = await ctx.writeOnce({
         what: `IP ACL entry ${e.ip} ("${e.label}")`,
-        key,
-        send: () => api.createIpAcl(body, key),
+        body,
+        send: (key) => api.createIpAcl(body, key),
         candidates: async () =>
           (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label).map((a) => ({ id: a.id, value: a })),
       });

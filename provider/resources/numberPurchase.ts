@@ -35,7 +35,7 @@ async function ownedNumber(ctx: Ctx, e164: string): Promise<NumberObject | undef
 async function assign(ctx: Ctx, e164: string, trunkId: string): Promise<void> {
   await ctx.writeOnce({
     what: `route of ${e164} to trunk ${trunkId}`,
-    key: ctx.idempotencyKey({ assign: e164, trunkId }),
+    body: { assign: e164, trunkId },
     send: async () => (await ctx.api.assignNumber(e164, trunkId), true),
     find: async () => ((await ownedNumber(ctx, e164))?.trunk_group_id === trunkId ? true : undefined),
     alreadyDone: (e) => e.status === 400 && /already assigned/i.test(e.apiMessage),
@@ -47,12 +47,11 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update" },
   async create(ctx, inputs) {
-    const key = ctx.idempotencyKey({ e164: inputs.number });
     const { value: bought } = await ctx.writeOnce({
       what: `number ${inputs.number}`,
-      key,
+      body: { e164: inputs.number },
       // Never re-sent before a lookup: a purchase whose answer was lost has probably been charged.
-      send: () => ctx.api.purchaseNumber(inputs.number, key),
+      send: (key) => ctx.api.purchaseNumber(inputs.number, key),
       // Held before our first send means someone else's: never adopted, never released by us.
       candidates: async () => {
         const n = await ownedNumber(ctx, inputs.number);

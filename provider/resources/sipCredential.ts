@@ -45,11 +45,10 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
   async create(ctx, inputs) {
     const body = { username: `${inputs.username}${(inputs as Props).generation}`, password: inputs.password };
     // The generation suffix already changes with the password; the key must not hash the password itself.
-    const key = ctx.idempotencyKey({ username: body.username });
     let { value: c, found } = await ctx.writeOnce({
       what: `SIP credential "${body.username}"`,
-      key,
-      send: () => ctx.api.createCredential(body, key),
+      body: { username: body.username },
+      send: (key) => ctx.api.createCredential(body, key),
       find: async () => (await ctx.api.listCredentials()).find((x) => x.username === body.username),
       // The generation suffix makes the username ours: a 409 means an earlier attempt made it.
       alreadyDone: (e) => e.status === 409,

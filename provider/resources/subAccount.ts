@@ -46,11 +46,10 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
   fields: { name: "update", email: "update", enabled: "update", kycMode: "update", description: "update" },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
-    const key = ctx.idempotencyKey(body);
     const { value, found } = await ctx.writeOnce<Props>({
       what: `sub-account "${inputs.name}"`,
-      key,
-      send: async () => {
+      body,
+      send: async (key) => {
         const res = await ctx.api.createSubAccount(body, key);
         // The token is shown once, here; it is kept as a secret output and never replaced by a read.
         return { ...liveFields(res.sub_account), authToken: res.auth_credentials.auth_token };

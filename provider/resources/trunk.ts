@@ -82,11 +82,10 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
   },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
-    const key = ctx.idempotencyKey(body);
     const { value: t } = await ctx.writeOnce({
       what: `trunk "${inputs.name}"`,
-      key,
-      send: () => ctx.api.createTrunk(body, key),
+      body,
+      send: (key) => ctx.api.createTrunk(body, key),
       // Trunk names are not unique, so a candidate must agree on every declared setting.
       candidates: async () =>
         (await ctx.api.listTrunks())
