@@ -58,6 +58,8 @@ export interface WriteOnce<T> {
   send(idempotencyKey: string): Promise<T>;
   find?(): Promise<T | undefined>;
   candidates?(): Promise<Array<{ id: string; value: T }>>;
+  /** The id of a sent or adopted object, so twin resources in one run never adopt each other's. */
+  idOf?(value: T): string;
   /** An answer that means "this exists already" (409 for our username, ...): look it up, do not fail. */
   alreadyDone?(e: VobizApiError): boolean;
 }
@@ -91,6 +93,9 @@ const inflight = {
     fs.rmSync(this.file(name), { force: true });
   },
 };
+
+/** Ids this process has created or adopted: never a candidate for another resource's lookup. */
+const claimed = new Set<string>();
 
 const sha256 = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
@@ -187,8 +192,9 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
       if (w.candidates) {
         const now = await w.candidates();
         if (interrupted?.before) {
-          const fresh = now.filter((c) => !interrupted.before!.includes(c.id));
+          const fresh = now.filter((c) => !interrupted.before!.includes(c.id) && !claimed.has(c.id));
           if (fresh.length === 1) {
+            claimed.add(fresh[0].id);
             this.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
             inflight.remove(name);
             return { value: fresh[0].value, found: true };
@@ -198,7 +204,10 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
       }
       inflight.write(name, { nonce, ...(before ? { before: [...before] } : {}) });
       const lookup = async (): Promise<T | undefined> =>
-        w.candidates ? (await w.candidates()).find((c) => !before!.has(c.id))?.value : await w.find?.();
+        w.candidates ? (await w.candidates()).find((c) => !before!.has(c.id) && !claimed.has(c.id))?.value : await w.find?.();
+      const claim = (value: T) => {
+        if (w.idOf) claimed.add(w.idOf(value));
+      };
       const limits = settings.retry;
       // The in-flight record goes when the outcome is known; after an unresolved ambiguous
       // failure it stays, so the next run can still adopt what this one may have made.
@@ -206,6 +215,7 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
       for (let attempt = 1; ; attempt++) {
         try {
           const value = await w.send(key);
+          claim(value);
           settle();
           return { value, found: false };
         } catch (e) {
@@ -214,26 +224,27 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
             settle();
             throw e;
           }
-            // Always look after an ambiguous answer; maxRetries limits only the re-sends.
-            let existing: T | undefined;
-            try {
-              existing = await lookup();
-            } catch (lookupError) {
-              throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookupError as Error).message}`);
-            }
-            if (existing !== undefined) {
-              if (done) this.warn(`${w.what} was made by an earlier attempt of this resource (${(e as Error).message}); adopting it`);
-              else count("recoveredWrites");
-              settle();
-              return { value: existing, found: true };
-            }
-            if (done) {
-              settle();
-              throw new Error(`${(e as Error).message}: ${w.what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
-            }
-            if (attempt > limits.maxRetries) throw e;
-            count("retries");
-            await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
+          // Always look after an ambiguous answer; maxRetries limits only the re-sends.
+          let existing: T | undefined;
+          try {
+            existing = await lookup();
+          } catch (lookupError) {
+            throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookupError as Error).message}`);
+          }
+          if (existing !== undefined) {
+            if (done) this.warn(`${w.what} was made by an earlier attempt of this resource (${(e as Error).message}); adopting it`);
+            else count("recoveredWrites");
+            claim(existing);
+            settle();
+            return { value: existing, found: true };
+          }
+          if (done) {
+            settle();
+            throw new Error(`${(e as Error).message}: ${w.what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
+          }
+          if (attempt > limits.maxRetries) throw e;
+          count("retries");
+          await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
         }
       }
     },

@@ -153,4 +153,22 @@ describe("a host killed between commit and answer", () => {
     await stack.destroy();
     await client.setIdempotency("ignore");
   });
+
+  it("twin resources with identical settings, created in parallel with a lost answer, get one object each", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    await client.setFaults([{ method: "POST", path: "/api/v1/Account/*/trunks", commitDropRate: 1, times: 1 }]);
+    const stack = newStack(emu, "twins", {}, { parallel: 2 });
+    const r = await stack.up(() => {
+      const a = new vobiz.Trunk("a", { name: "twin" });
+      const b = new vobiz.Trunk("b", { name: "twin" });
+      return { a: a.trunkId, b: b.trunkId };
+    });
+    const st = await client.state();
+    assert.equal(st.trunks.length, 2);
+    assert.deepEqual([r.outputs.a, r.outputs.b].sort(), st.trunks.map((t: any) => t.trunk_id).sort());
+    await client.clearFaults();
+    await stack.destroy();
+    assert.equal((await client.state()).trunks.length, 0);
+  });
 });

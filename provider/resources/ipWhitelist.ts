@@ -38,6 +38,7 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
         send: (key) => api.createIpAcl(body, key),
         candidates: async () =>
           (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label).map((a) => ({ id: a.id, value: a })),
+        idOf: (a) => a.id,
       });
       made[e.ip] = value.id;
     }

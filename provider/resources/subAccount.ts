@@ -58,6 +58,7 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
         (await ctx.api.listSubAccounts())
           .filter((s) => matchesInputs(liveFields(s), inputs, Object.keys(subAccountSpec.fields)))
           .map((s) => ({ id: s.auth_id, value: liveFields(s) })),
+      idOf: (s) => s.authId as string,
     });
     if (found) {
       ctx.warn(`the auth token of ${value.authId} was only in the lost create answer and Vobiz never shows it again; authToken is empty until you reset it in the Vobiz console`);

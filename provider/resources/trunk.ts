@@ -91,6 +91,7 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
         (await ctx.api.listTrunks())
           .filter((t) => matchesInputs(liveFields(t, inputs), inputs, Object.keys(trunkSpec.fields)))
           .map((t) => ({ id: t.trunk_id, value: t })),
+      idOf: (t) => t.trunk_id,
     });
     return { id: t.trunk_id, outs: liveFields(t, inputs) };
   },
