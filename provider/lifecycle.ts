@@ -66,9 +66,14 @@ export interface WriteOnce<T> {
 
 interface InflightRecord {
   nonce: string;
+  /** When the record was written: records of runs long gone are ignored and swept. */
+  at: number;
   /** Ids of matching objects that existed before the first send (writes with `candidates`). */
   before?: string[];
 }
+
+/** A killed run is rerun soon or never; an older record proves nothing about what is new. */
+const RECORD_TTL_MS = 24 * 3600_000;
 
 /** In-flight creates, one small file per logical create, so a killed run leaves its record behind. */
 const inflight = {
@@ -78,9 +83,21 @@ const inflight = {
   },
   read(name: string): InflightRecord | undefined {
     try {
-      return JSON.parse(fs.readFileSync(this.file(name), "utf8"));
+      const record = JSON.parse(fs.readFileSync(this.file(name), "utf8")) as InflightRecord;
+      return typeof record.at === "number" && Date.now() - record.at < RECORD_TTL_MS ? record : undefined;
     } catch {
       return undefined;
+    }
+  },
+  /** Removes records older than the TTL (left by runs that were killed and never rerun). */
+  sweep(): void {
+    try {
+      for (const f of fs.readdirSync(this.dir())) {
+        const file = path.join(this.dir(), f);
+        if (Date.now() - fs.statSync(file).mtimeMs > RECORD_TTL_MS) fs.rmSync(file, { force: true });
+      }
+    } catch {
+      // no directory yet
     }
   },
   write(name: string, record: InflightRecord): void {
@@ -96,6 +113,23 @@ const inflight = {
 
 /** Ids this process has created or adopted: never a candidate for another resource's lookup. */
 const claimed = new Set<string>();
+
+/**
+ * Writes with the same request body (twin resources) run one at a time in this process, so one
+ * twin's lookup can never see the other's object before that one is claimed.
+ */
+const twinQueues = new Map<string, Promise<unknown>>();
+function oneAtATime<R>(group: string, fn: () => Promise<R>): Promise<R> {
+  const run = (twinQueues.get(group) ?? Promise.resolve()).then(fn, fn);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  twinQueues.set(group, settled);
+  void settled.then(() => twinQueues.get(group) === settled && twinQueues.delete(group));
+  return run;
+}
+let swept = false;
 
 const sha256 = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
@@ -168,6 +202,93 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
   }
 }
 
+function heldByOthers(e: Error, what: string): Error {
+  return new Error(`${e.message}: ${what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
+}
+
+function pickOne<T>(ctx: Ctx, what: string, fresh: Array<{ id: string; value: T }>): T | undefined {
+  if (fresh.length > 1) {
+    throw new Error(
+      `${fresh.length} objects matching ${what} appeared since this resource first tried to create it (${fresh.map((c) => c.id).join(", ")}); ` +
+        "another stack or program may be creating the same settings at the same time, so none is adopted and nothing is sent again. Remove the extra ones and run again",
+    );
+  }
+  return fresh[0]?.value;
+}
+
+async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promise<{ value: T; found: boolean }> {
+  if (!swept) {
+    swept = true;
+    inflight.sweep();
+  }
+  const limits = api().settings.retry;
+  const interrupted = inflight.read(name);
+  const nonce = interrupted?.nonce ?? randomBytes(16).toString("hex");
+  const key = `pulumi-vobiz-${sha256(name, nonce).slice(0, 40)}`;
+  const unclaimed = (cs: Array<{ id: string; value: T }>, before: Set<string>) => cs.filter((c) => !before.has(c.id) && !claimed.has(c.id));
+  const claim = (value: T) => {
+    if (w.idOf) claimed.add(w.idOf(value));
+  };
+  let before: Set<string> | undefined;
+  if (w.candidates) {
+    const now = await w.candidates();
+    if (interrupted?.before) {
+      // A run killed between the API's commit and its answer left this record: what is new since is ours.
+      const existing = pickOne(ctx, w.what, unclaimed(now, new Set(interrupted.before)));
+      if (existing !== undefined) {
+        ctx.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
+        claim(existing);
+        inflight.remove(name);
+        return { value: existing, found: true };
+      }
+    }
+    before = new Set(interrupted?.before ?? now.map((c) => c.id));
+  }
+  inflight.write(name, { nonce, at: interrupted?.at ?? Date.now(), ...(before ? { before: [...before] } : {}) });
+  const lookup = async (): Promise<T | undefined> => (w.candidates ? pickOne(ctx, w.what, unclaimed(await w.candidates(), before!)) : await w.find?.());
+  // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
+  // when the process dies mid-call or the lookup itself fails.
+  const settle = () => inflight.remove(name);
+  let sentAmbiguously = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = await w.send(key);
+      claim(value);
+      settle();
+      return { value, found: false };
+    } catch (e) {
+      const done = e instanceof VobizApiError && w.alreadyDone?.(e);
+      // "Exists already" proves ownership only by a name only we use (find), or after one of our
+      // own sends may have landed; otherwise someone else holds it.
+      if ((!done && !isAmbiguous(e)) || (done && w.candidates && !sentAmbiguously)) {
+        settle();
+        throw done ? heldByOthers(e as Error, w.what) : e;
+      }
+      if (!done) sentAmbiguously = true;
+      // Always look after an ambiguous answer; maxRetries limits only the re-sends.
+      let existing: T | undefined;
+      try {
+        existing = await lookup();
+      } catch (lookupError) {
+        throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookupError as Error).message}`);
+      }
+      if (existing !== undefined) {
+        if (done) ctx.warn(`${w.what} was made by an earlier attempt of this resource (${(e as Error).message}); adopting it`);
+        else count("recoveredWrites");
+        claim(existing);
+        settle();
+        return { value: existing, found: true };
+      }
+      if (done || attempt > limits.maxRetries) {
+        settle();
+        throw done ? heldByOthers(e as Error, w.what) : e;
+      }
+      count("retries");
+      await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
+    }
+  }
+}
+
 function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
   const name = typeof props.__vobizName === "string" ? props.__vobizName : "(unnamed)";
   const stack = typeof props.__vobizStack === "string" ? props.__vobizStack : "";
@@ -184,69 +305,8 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
     },
     async writeOnce<T>(w: WriteOnce<T>) {
       const settings = api().settings;
-      const name = sha256(settings.endpoint, settings.authId, identity, canonicalJson(w.body)).slice(0, 40);
-      const interrupted = inflight.read(name);
-      const nonce = interrupted?.nonce ?? randomBytes(16).toString("hex");
-      const key = `pulumi-vobiz-${sha256(name, nonce).slice(0, 40)}`;
-      let before: Set<string> | undefined;
-      if (w.candidates) {
-        const now = await w.candidates();
-        if (interrupted?.before) {
-          const fresh = now.filter((c) => !interrupted.before!.includes(c.id) && !claimed.has(c.id));
-          if (fresh.length === 1) {
-            claimed.add(fresh[0].id);
-            this.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
-            inflight.remove(name);
-            return { value: fresh[0].value, found: true };
-          }
-        }
-        before = new Set(interrupted?.before ?? now.map((c) => c.id));
-      }
-      inflight.write(name, { nonce, ...(before ? { before: [...before] } : {}) });
-      const lookup = async (): Promise<T | undefined> =>
-        w.candidates ? (await w.candidates()).find((c) => !before!.has(c.id) && !claimed.has(c.id))?.value : await w.find?.();
-      const claim = (value: T) => {
-        if (w.idOf) claimed.add(w.idOf(value));
-      };
-      const limits = settings.retry;
-      // The in-flight record goes when the outcome is known; after an unresolved ambiguous
-      // failure it stays, so the next run can still adopt what this one may have made.
-      const settle = () => inflight.remove(name);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const value = await w.send(key);
-          claim(value);
-          settle();
-          return { value, found: false };
-        } catch (e) {
-          const done = e instanceof VobizApiError && w.alreadyDone?.(e);
-          if (!done && !isAmbiguous(e)) {
-            settle();
-            throw e;
-          }
-          // Always look after an ambiguous answer; maxRetries limits only the re-sends.
-          let existing: T | undefined;
-          try {
-            existing = await lookup();
-          } catch (lookupError) {
-            throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookupError as Error).message}`);
-          }
-          if (existing !== undefined) {
-            if (done) this.warn(`${w.what} was made by an earlier attempt of this resource (${(e as Error).message}); adopting it`);
-            else count("recoveredWrites");
-            claim(existing);
-            settle();
-            return { value: existing, found: true };
-          }
-          if (done) {
-            settle();
-            throw new Error(`${(e as Error).message}: ${w.what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
-          }
-          if (attempt > limits.maxRetries) throw e;
-          count("retries");
-          await new Promise((r) => setTimeout(r, jitteredBackoff(attempt, limits.backoffBaseMs)));
-        }
-      }
+      const group = sha256(settings.endpoint, settings.authId, canonicalJson(w.body));
+      return oneAtATime(group, () => writeOnceAlone(this, w, sha256(group, identity).slice(0, 40)));
     },
   };
 }

@@ -171,4 +171,39 @@ describe("a host killed between commit and answer", () => {
     await stack.destroy();
     assert.equal((await client.state()).trunks.length, 0);
   });
+
+  it("a failed purchase leaves nothing to adopt: a number bought meanwhile in the console is refused, not released", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    const [number] = await client.inventory("IN", 1);
+    const stack = newStack(emu, "failed-then-console", {}, { config: { "vobiz:maxRetries": "1", "vobiz:retryBaseMs": "5" } });
+    const program = () => {
+      new vobiz.NumberPurchase("line", { number });
+    };
+    await client.setFaults([{ method: "POST", path: "/api/v1/Account/*/numbers/purchase-from-inventory", errorRate: 1, errorStatuses: [503] }]);
+    await assert.rejects(stack.up(program), /NumberPurchase "line": create failed: .*HTTP 503/);
+    await client.clearFaults();
+    const bought = await client.api("POST", client.account("/numbers/purchase-from-inventory"), { e164: number });
+    assert.equal(bought.status, 200);
+    await assert.rejects(stack.up(program), /number \+\d+ exists already but was not made by this resource/);
+    await stack.destroy();
+    assert.equal((await client.state()).numbers.find((n: any) => n.e164 === number).status, "active");
+  });
+
+  it("twin purchases of one number in parallel: one buys it, the other is refused", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    const [number] = await client.inventory("IN", 1);
+    const stack = newStack(emu, "twin-numbers", {}, { parallel: 2 });
+    await assert.rejects(
+      stack.up(() => {
+        new vobiz.NumberPurchase("a", { number });
+        new vobiz.NumberPurchase("b", { number });
+      }),
+      /NumberPurchase "b": create failed: .*not found in inventory.*exists already but was not made by this resource/,
+    );
+    const ids = stack.readState().resources.filter((r) => r.type.endsWith(":NumberPurchase")).map((r) => r.name);
+    assert.deepEqual(ids, ["a"]);
+    await stack.destroy();
+  });
 });
