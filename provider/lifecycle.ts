@@ -18,7 +18,7 @@ export type FieldPolicy = "update" | "replace";
 export type Props = Record<string, unknown>;
 
 /** Hidden inputs the SDK adds so errors and idempotency keys can name the resource. */
-export const HIDDEN_INPUTS = ["__vobizName", "__vobizStack"] as const;
+export const HIDDEN_INPUTS = ["__vobizName", "__vobizStack", "__vobizParent"] as const;
 
 export interface Ctx {
   api: VobizApi;
@@ -202,6 +202,10 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
   }
 }
 
+function isTimeout(e: unknown): boolean {
+  return e instanceof VobizApiError && e.status === 0 && e.apiMessage.startsWith("timed out");
+}
+
 function heldByOthers(e: Error, what: string): Error {
   return new Error(`${e.message}: ${what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
 }
@@ -269,6 +273,12 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
       let existing: T | undefined;
       try {
         existing = await lookup();
+        if (existing === undefined && isTimeout(e)) {
+          // A request we stopped waiting for may still be running on the server: give it one more
+          // timeout period to land before sending again (capped at 30 s).
+          await new Promise((r) => setTimeout(r, Math.min(api().settings.timeoutMs, 30_000)));
+          existing = await lookup();
+        }
       } catch (lookupError) {
         throw new Error(`${(e as Error).message}; looking up whether ${w.what} was made anyway also failed: ${(lookupError as Error).message}`);
       }
@@ -292,7 +302,8 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
 function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
   const name = typeof props.__vobizName === "string" ? props.__vobizName : "(unnamed)";
   const stack = typeof props.__vobizStack === "string" ? props.__vobizStack : "";
-  const identity = `${stack}/${spec.typeName}/${name}`;
+  const parent = typeof props.__vobizParent === "string" && props.__vobizParent ? `${props.__vobizParent}$` : "";
+  const identity = `${stack}/${spec.typeName}/${parent}${name}`;
   const label = `${spec.typeName} "${name}"`;
   return {
     get api() {

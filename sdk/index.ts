@@ -23,6 +23,9 @@ abstract class VobizResource extends pulumi.CustomResource {
       __vobizName: name,
       __vobizStack: `${pulumi.getProject()}/${pulumi.getStack()}`,
     };
+    // URNs are unique by parent type and name, so the identity must carry the parent's type too:
+    // two "pbx" credentials, one inside a component, are different resources.
+    if (opts?.parent) props.__vobizParent = opts.parent.urn.apply((urn) => urn.split("::")[2]);
     for (const [k, v] of Object.entries(args)) {
       if (v === undefined) continue;
       props[k] = shape.secrets.includes(k) ? pulumi.secret(v) : v;

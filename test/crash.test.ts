@@ -206,4 +206,43 @@ describe("a host killed between commit and answer", () => {
     assert.deepEqual(ids, ["a"]);
     await stack.destroy();
   });
+
+  it("a credential named like one inside a component is a different resource with its own object", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    class Office extends pulumi.ComponentResource {
+      constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+        super("test:Office", name, {}, opts);
+        new vobiz.SipCredential("pbx", { username: "office", password: pulumi.secret(password) }, { parent: this });
+        this.registerOutputs({});
+      }
+    }
+    const stack = newStack(emu, "same-name");
+    await stack.up(() => {
+      new vobiz.SipCredential("pbx", { username: "office", password: pulumi.secret(password) });
+      new Office("branch");
+    });
+    const st = await client.state();
+    assert.equal(st.credentials.length, 2, "two resources, two credentials");
+    const ids = stack.readState().resources.filter((r) => r.type.endsWith(":SipCredential")).map((r) => r.id);
+    assert.equal(new Set(ids).size, 2);
+    await stack.destroy();
+    assert.equal((await client.state()).credentials.length, 0);
+  });
+
+  it("a create the server commits after the client timed out is found, not sent again", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    await client.setFaults([{ method: "POST", path: "/api/v1/Account/*/trunks", latencyMs: 700 }]);
+    const stack = newStack(emu, "slow-commit", {}, { config: { "vobiz:requestTimeoutMs": "500", "vobiz:retryBaseMs": "5" } });
+    const r = await stack.up(() => {
+      const t = new vobiz.Trunk("main", { name: "slow" });
+      return { trunkId: t.trunkId };
+    });
+    const st = await client.state();
+    assert.deepEqual(st.trunks.map((t: any) => t.trunk_id), [r.outputs.trunkId], "one trunk, the one in state");
+    assert.ok(r.logs.some((l) => /1 lost answer recovered by lookup/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
+    await client.clearFaults();
+    await stack.destroy();
+  });
 });

@@ -53,9 +53,10 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
       // Never re-sent before a lookup: a purchase whose answer was lost has probably been charged.
       send: (key) => ctx.api.purchaseNumber(inputs.number, key),
       // Held before our first send means someone else's: never adopted, never released by us.
+      // A number we just bought has no route yet (we route it after create), so a routed one is not ours.
       candidates: async () => {
         const n = await ownedNumber(ctx, inputs.number);
-        return n ? [{ id: n.e164, value: n }] : [];
+        return n && !n.trunk_group_id ? [{ id: n.e164, value: n }] : [];
       },
       // Buying a number we hold already answers "not found in inventory" (notes §2.7).
       alreadyDone: (e) => e.status === 404 && /inventory/i.test(e.apiMessage),
