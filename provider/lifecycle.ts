@@ -150,6 +150,11 @@ export interface ResourceSpec<In extends Props = Props> {
    * A change to one of them forces replacement. `olds` are the prior inputs ({} on create).
    */
   derived?: { fields: string[]; compute(ctx: Ctx, inputs: In, olds: Props): Props };
+  /**
+   * Replacements diff must plan for reasons other than changed inputs (e.g. a credential past its
+   * rotation age). Gets the old outputs and the new inputs; returns the fields to name as the cause.
+   */
+  replacementsDue?(olds: Props, news: Props): string[];
   create(ctx: Ctx, inputs: In): Promise<{ id: string; outs: Props }>;
   /** Live computed outputs and current input values, or undefined when the object is gone. */
   read(ctx: Ctx, id: string, outs: Props): Promise<Props | undefined>;
@@ -396,6 +401,10 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
         if (same) continue;
         changed.push(field);
         if (policy === "replace") replaces.push(field);
+      }
+      for (const field of spec.replacementsDue?.(olds, news) ?? []) {
+        if (!changed.includes(field)) changed.push(field);
+        if (!replaces.includes(field)) replaces.push(field);
       }
       return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },

@@ -112,6 +112,13 @@ export interface SipCredentialArgs {
   password: pulumi.Input<string>;
   /** Default true. Updatable. */
   enabled?: pulumi.Input<boolean>;
+  /**
+   * Rotate when the credential is this many days old (Vobiz recommends 90): the next up after that
+   * plans a replacement, with the same password under a new username suffix unless you change it.
+   */
+  rotateAfterDays?: pulumi.Input<number>;
+  /** Any change to this value replaces the credential (like the keepers of @pulumi/random). */
+  rotationTrigger?: pulumi.Input<string>;
 }
 
 /** A SIP digest credential. A new username or password is a replacement: create new, re-point, delete old. */
@@ -122,9 +129,11 @@ export class SipCredential extends VobizResource {
   /** Digest realm, e.g. MA_XXXXXXXX.sip.vobiz.ai. */
   declare readonly realm: pulumi.Output<string>;
   declare readonly password: pulumi.Output<string>;
+  /** When this generation was made (ISO time): the start of its rotation age. */
+  declare readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: SipCredentialArgs, opts?: pulumi.CustomResourceOptions) {
-    super("SipCredential", { outputs: ["credentialId", "sipUsername", "realm", "generation"], secrets: ["password"] }, name, { ...args }, opts);
+    super("SipCredential", { outputs: ["credentialId", "sipUsername", "realm", "generation", "createdAt"], secrets: ["password"] }, name, { ...args }, opts);
   }
 }
 

@@ -4,10 +4,16 @@ import { CredentialObject } from "../client/schemas";
 import { Ctx, Props, ResourceSpec } from "../lifecycle";
 import { sipPassword, sipUsernameBase } from "../validation";
 
+const DAY_MS = 86_400_000;
+
 const schema = z.object({
   username: sipUsernameBase,
   password: sipPassword,
   enabled: z.boolean().default(true),
+  // Vobiz recommends rotating trunk passwords every 90 days.
+  rotateAfterDays: z.number().int().min(1).max(3650).optional(),
+  // Any change replaces the credential, like the keepers of @pulumi/random.
+  rotationTrigger: z.string().max(200).optional(),
 });
 type CredentialInputs = z.infer<typeof schema>;
 
@@ -17,6 +23,20 @@ type CredentialInputs = z.infer<typeof schema>;
  * retried or restarted create asks for the same username; it is keyed with the account token
  * so that it reveals nothing about the password.
  */
+/** The provider's clock; VOBIZ_TEST_NOW (an ISO time) lets tests move it. */
+export function now(): number {
+  const fixed = process.env.VOBIZ_TEST_NOW;
+  return fixed ? Date.parse(fixed) : Date.now();
+}
+
+/**
+ * The rotation period the credential is in. A credential due for rotation is always in a later
+ * period than the one it was made in, so its replacement gets a new username suffix.
+ */
+function rotationPeriod(inputs: CredentialInputs): string {
+  return inputs.rotateAfterDays ? String(Math.floor(now() / (inputs.rotateAfterDays * DAY_MS))) : "";
+}
+
 function generationSuffix(ctx: Ctx, inputs: CredentialInputs): string {
   let key: string;
   try {
@@ -24,7 +44,8 @@ function generationSuffix(ctx: Ctx, inputs: CredentialInputs): string {
   } catch {
     key = randomBytes(16).toString("hex"); // no credentials yet (e.g. a preview): any value will do
   }
-  return createHmac("sha256", key).update(`${ctx.identity}\n${inputs.username}\n${inputs.password}`).digest("hex").slice(0, 6);
+  const parts = [ctx.identity, inputs.username, inputs.password, inputs.rotationTrigger ?? "", rotationPeriod(inputs)];
+  return createHmac("sha256", key).update(parts.join("\n")).digest("hex").slice(0, 6);
 }
 
 function liveFields(c: CredentialObject): Props {
@@ -34,11 +55,12 @@ function liveFields(c: CredentialObject): Props {
 export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
   typeName: "SipCredential",
   schema,
-  fields: { username: "replace", password: "replace", enabled: "update" },
+  fields: { username: "replace", password: "replace", enabled: "update", rotateAfterDays: "update", rotationTrigger: "replace" },
   derived: {
     fields: ["generation"],
     compute(ctx, inputs, olds) {
-      const unchanged = olds.generation && olds.username === inputs.username && olds.password === inputs.password;
+      const unchanged =
+        olds.generation && olds.username === inputs.username && olds.password === inputs.password && olds.rotationTrigger === inputs.rotationTrigger;
       return { generation: unchanged ? olds.generation : generationSuffix(ctx, inputs) };
     },
   },
@@ -56,7 +78,14 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
     // Create accepts only username and password (notes §7.2): a disabled credential needs a second
     // call, and an adopted one gets this password set so the secret in state is the one that works.
     if (found || !inputs.enabled) c = await ctx.api.updateCredential(c.id, { password: inputs.password, enabled: inputs.enabled });
-    return { id: c.id, outs: liveFields(c) };
+    return { id: c.id, outs: { ...liveFields(c), createdAt: new Date(now()).toISOString() } };
+  },
+  replacementsDue(olds, news) {
+    const days = news.rotateAfterDays;
+    const made = typeof olds.createdAt === "string" ? Date.parse(olds.createdAt) : NaN;
+    // State from before createdAt existed is not rotated by surprise; the next replacement records it.
+    if (typeof days !== "number" || Number.isNaN(made)) return [];
+    return now() - made >= days * DAY_MS ? ["rotateAfterDays"] : [];
   },
   async read(ctx, id) {
     const c = (await ctx.api.listCredentials()).find((x) => x.id === id);

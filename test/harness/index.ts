@@ -133,6 +133,11 @@ export class Stack {
         return this.store.text();
     }
 
+    /** Sets an environment variable for the provider hosts of later operations. */
+    setEnv(key: string, value: string): void {
+        this.opts.env = { ...this.opts.env, [key]: value };
+    }
+
     setConfig(key: string, value: string, isSecretValue = false): void {
         this.setConfigValue(key, value, isSecretValue);
         this.save(this.store.load());
