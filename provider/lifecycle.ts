@@ -77,7 +77,8 @@ const RECORD_TTL_MS = 24 * 3600_000;
 
 /** In-flight creates, one small file per logical create, so a killed run leaves its record behind. */
 const inflight = {
-  dir: () => process.env.VOBIZ_INFLIGHT_DIR || path.join(os.tmpdir(), "pulumi-vobiz-inflight"),
+  // Per user, and outside the temp directory so a reboot between a killed run and its rerun keeps it.
+  dir: () => process.env.VOBIZ_INFLIGHT_DIR || path.join(os.homedir(), ".pulumi-vobiz", "inflight"),
   file(name: string) {
     return path.join(this.dir(), `${name}.json`);
   },
@@ -100,14 +101,24 @@ const inflight = {
       // no directory yet
     }
   },
-  write(name: string, record: InflightRecord): void {
-    fs.mkdirSync(this.dir(), { recursive: true, mode: 0o700 });
-    const tmp = `${this.file(name)}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-    fs.renameSync(tmp, this.file(name));
+  /** False when the record cannot be kept (e.g. a read-only home): the create still goes ahead. */
+  write(name: string, record: InflightRecord): boolean {
+    try {
+      fs.mkdirSync(this.dir(), { recursive: true, mode: 0o700 });
+      const tmp = `${this.file(name)}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
+      fs.renameSync(tmp, this.file(name));
+      return true;
+    } catch {
+      return false;
+    }
   },
   remove(name: string): void {
-    fs.rmSync(this.file(name), { force: true });
+    try {
+      fs.rmSync(this.file(name), { force: true });
+    } catch {
+      // an unusable folder was reported when the record could not be written
+    }
   },
 };
 
@@ -253,7 +264,9 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
     }
     before = new Set(interrupted?.before ?? now.map((c) => c.id));
   }
-  inflight.write(name, { nonce, at: interrupted?.at ?? Date.now(), ...(before ? { before: [...before] } : {}) });
+  if (!inflight.write(name, { nonce, at: interrupted?.at ?? Date.now(), ...(before ? { before: [...before] } : {}) })) {
+    ctx.warn(`cannot keep an in-flight record in ${inflight.dir()} (set VOBIZ_INFLIGHT_DIR to a writable folder): if this run is killed mid-create, the next run cannot recognise what it made`);
+  }
   const lookup = async (): Promise<T | undefined> => (w.candidates ? pickOne(ctx, w.what, unclaimed(await w.candidates(), before!)) : await w.find?.());
   // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
   // when the process dies mid-call or the lookup itself fails.

@@ -2,6 +2,9 @@
 // answer was read (the engine then has no id for it and calls create again on the next up).
 // The next up must find what was made instead of making, or buying, it a second time.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as vobiz from "pulumi-vobiz";
@@ -243,6 +246,24 @@ describe("a host killed between commit and answer", () => {
     assert.deepEqual(st.trunks.map((t: any) => t.trunk_id), [r.outputs.trunkId], "one trunk, the one in state");
     assert.ok(r.logs.some((l) => /1 lost answer recovered by lookup/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
     await client.clearFaults();
+    await stack.destroy();
+  });
+
+  it("an unwritable in-flight folder is reported, and the create still goes ahead", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    // A folder below a regular file can never be made (ENOTDIR).
+    const blocker = path.join(mkdtempSync(path.join(tmpdir(), "vobiz-blocker-")), "a-file");
+    writeFileSync(blocker, "");
+    const stack = newStack(emu, "no-record", { VOBIZ_INFLIGHT_DIR: path.join(blocker, "inflight") });
+    const r = await stack.up(() => {
+      new vobiz.Trunk("main", { name: "no-record" });
+    });
+    assert.equal((await client.state()).trunks.length, 1);
+    assert.ok(
+      r.logs.some((l) => l.message.includes(`cannot keep an in-flight record in ${path.join(blocker, "inflight")} (set VOBIZ_INFLIGHT_DIR`)),
+      JSON.stringify(r.logs.map((l) => l.message)),
+    );
     await stack.destroy();
   });
 });
