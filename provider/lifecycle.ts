@@ -8,9 +8,9 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { VobizApi } from "./client/api";
-import { ResourceOperationError, VobizApiError } from "./client/errors";
+import { CIRCUIT_OPEN, ResourceOperationError, VobizApiError } from "./client/errors";
 import { count, metrics, summarize, withOperationStats } from "./client/guards";
-import { CIRCUIT_OPEN, debugLog, jitteredBackoff } from "./client/transport";
+import { debugLog, jitteredBackoff } from "./client/transport";
 import { api } from "./config";
 import { containsUnknown, UNKNOWN } from "./validation";
 
@@ -57,9 +57,12 @@ export interface WriteOnce<T> {
   /** Sends the request with this Idempotency-Key (the same on every attempt of this logical create). */
   send(idempotencyKey: string): Promise<T>;
   find?(): Promise<T | undefined>;
-  candidates?(): Promise<Array<{ id: string; value: T }>>;
-  /** The id of a sent or adopted object, so twin resources in one run never adopt each other's. */
-  idOf?(value: T): string;
+  candidates?: {
+    /** Every object that matches the request. */
+    list(): Promise<T[]>;
+    /** An object's id: for the snapshot, and so twins in one run never adopt each other's object. */
+    idOf(value: T): string;
+  };
   /** An answer that means "this exists already" (409 for our username, ...): look it up, do not fail. */
   alreadyDone?(e: VobizApiError): boolean;
 }
@@ -218,22 +221,18 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
   }
 }
 
-function isTimeout(e: unknown): boolean {
-  return e instanceof VobizApiError && e.status === 0 && e.apiMessage.startsWith("timed out");
-}
-
 function heldByOthers(e: Error, what: string): Error {
   return new Error(`${e.message}: ${what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
 }
 
-function pickOne<T>(ctx: Ctx, what: string, fresh: Array<{ id: string; value: T }>): T | undefined {
+function pickOne<T>(what: string, fresh: T[], idOf: (value: T) => string): T | undefined {
   if (fresh.length > 1) {
     throw new Error(
-      `${fresh.length} objects matching ${what} appeared since this resource first tried to create it (${fresh.map((c) => c.id).join(", ")}); ` +
+      `${fresh.length} objects matching ${what} appeared since this resource first tried to create it (${fresh.map(idOf).join(", ")}); ` +
         "another stack or program may be creating the same settings at the same time, so none is adopted and nothing is sent again. Remove the extra ones and run again",
     );
   }
-  return fresh[0]?.value;
+  return fresh[0];
 }
 
 async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promise<{ value: T; found: boolean }> {
@@ -245,16 +244,19 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
   const interrupted = inflight.read(name);
   const nonce = interrupted?.nonce ?? randomBytes(16).toString("hex");
   const key = `pulumi-vobiz-${sha256(name, nonce).slice(0, 40)}`;
-  const unclaimed = (cs: Array<{ id: string; value: T }>, before: Set<string>) => cs.filter((c) => !before.has(c.id) && !claimed.has(c.id));
+  const c = w.candidates;
+  /** The one matching object that is neither in `before` nor another resource's, if any. */
+  const newOne = (objects: T[], before: Set<string>) =>
+    pickOne(w.what, objects.filter((o) => !before.has(c!.idOf(o)) && !claimed.has(c!.idOf(o))), c!.idOf);
   const claim = (value: T) => {
-    if (w.idOf) claimed.add(w.idOf(value));
+    if (c) claimed.add(c.idOf(value));
   };
   let before: Set<string> | undefined;
-  if (w.candidates) {
-    const now = await w.candidates();
+  if (c) {
+    const now = await c.list();
     if (interrupted?.before) {
       // A run killed between the API's commit and its answer left this record: what is new since is ours.
-      const existing = pickOne(ctx, w.what, unclaimed(now, new Set(interrupted.before)));
+      const existing = newOne(now, new Set(interrupted.before));
       if (existing !== undefined) {
         ctx.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
         claim(existing);
@@ -262,12 +264,12 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
         return { value: existing, found: true };
       }
     }
-    before = new Set(interrupted?.before ?? now.map((c) => c.id));
+    before = new Set(interrupted?.before ?? now.map(c.idOf));
   }
   if (!inflight.write(name, { nonce, at: interrupted?.at ?? Date.now(), ...(before ? { before: [...before] } : {}) })) {
     ctx.warn(`cannot keep an in-flight record in ${inflight.dir()} (set VOBIZ_INFLIGHT_DIR to a writable folder): if this run is killed mid-create, the next run cannot recognise what it made`);
   }
-  const lookup = async (): Promise<T | undefined> => (w.candidates ? pickOne(ctx, w.what, unclaimed(await w.candidates(), before!)) : await w.find?.());
+  const lookup = async (): Promise<T | undefined> => (c ? newOne(await c.list(), before!) : await w.find?.());
   // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
   // when the process dies mid-call or the lookup itself fails.
   const settle = () => inflight.remove(name);
@@ -282,7 +284,7 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
       const done = e instanceof VobizApiError && w.alreadyDone?.(e);
       // "Exists already" proves ownership only by a name only we use (find), or after one of our
       // own sends may have landed; otherwise someone else holds it.
-      if ((!done && !isAmbiguous(e)) || (done && w.candidates && !sentAmbiguously)) {
+      if ((!done && !isAmbiguous(e)) || (done && c && !sentAmbiguously)) {
         settle();
         throw done ? heldByOthers(e as Error, w.what) : e;
       }
@@ -291,7 +293,7 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
       let existing: T | undefined;
       try {
         existing = await lookup();
-        if (existing === undefined && isTimeout(e)) {
+        if (existing === undefined && e instanceof VobizApiError && e.timedOut) {
           // A request we stopped waiting for may still be running on the server: give it one more
           // timeout period to land before sending again (capped at 30 s).
           await new Promise((r) => setTimeout(r, Math.min(api().settings.timeoutMs, 30_000)));

@@ -1,6 +1,9 @@
 // One error type for everything the Vobiz API answers with a non-2xx status, and for
 // transport failures, so resources can decide (gone? retry? report?) on fields, not text.
 
+/** The code of a call the circuit breaker refused: it was never sent. */
+export const CIRCUIT_OPEN = "CIRCUIT_OPEN";
+
 export interface ApiErrorFields {
   /** e.g. "POST /Account/{auth_id}/trunks": the call, with ids but never secrets. */
   operation: string;
@@ -15,6 +18,8 @@ export interface ApiErrorFields {
   retryAfterSeconds?: number;
   /** How many times the request was sent, when more than once. */
   attempts?: number;
+  /** No answer within the request timeout: the server may still be working on it. */
+  timedOut?: boolean;
 }
 
 export class VobizApiError extends Error {
@@ -25,6 +30,7 @@ export class VobizApiError extends Error {
   readonly requestId?: string;
   readonly retryAfterSeconds?: number;
   readonly attempts?: number;
+  readonly timedOut: boolean;
 
   constructor(fields: ApiErrorFields) {
     super(describeApiError(fields));
@@ -36,6 +42,7 @@ export class VobizApiError extends Error {
     this.requestId = fields.requestId;
     this.retryAfterSeconds = fields.retryAfterSeconds;
     this.attempts = fields.attempts;
+    this.timedOut = fields.timedOut ?? false;
   }
 
   /**
@@ -49,8 +56,8 @@ export class VobizApiError extends Error {
 }
 
 export function describeApiError(f: ApiErrorFields): string {
-  const status = f.status === 0 ? (f.code === "CIRCUIT_OPEN" ? "circuit open" : "no response") : `HTTP ${f.status}`;
-  const code = f.code !== undefined && f.code !== String(f.status) && f.code !== "CIRCUIT_OPEN" ? ` [${f.code}]` : "";
+  const status = f.status === 0 ? (f.code === CIRCUIT_OPEN ? "circuit open" : "no response") : `HTTP ${f.status}`;
+  const code = f.code !== undefined && f.code !== String(f.status) && f.code !== CIRCUIT_OPEN ? ` [${f.code}]` : "";
   const reqId = f.requestId ? ` (request id ${f.requestId})` : "";
   const tries = f.attempts && f.attempts > 1 ? ` after ${f.attempts} attempts` : "";
   return `${f.operation} failed${tries}: ${status}${code}: ${f.apiMessage}${reqId}`;

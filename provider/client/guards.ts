@@ -41,7 +41,6 @@ export interface Guards {
   breaker: CircuitBreakerPolicy;
   bulkhead: BulkheadPolicy;
   limiter: RateLimiter;
-  settings: GuardSettings;
 }
 
 const guardsByKey = new Map<string, Guards>();
@@ -56,15 +55,10 @@ export function guardsFor(origin: string, settings: GuardSettings): Guards {
       { halfOpenAfter: settings.breakerCooldownMs, breaker: new ConsecutiveBreaker(settings.breakerThreshold) },
     );
     breaker.onBreak(() => count("breakerOpens"));
-    g = { breaker, bulkhead: bulkhead(settings.maxConcurrency, Infinity), limiter: new RateLimiter(settings.maxRequestsPerSecond), settings };
+    g = { breaker, bulkhead: bulkhead(settings.maxConcurrency, Infinity), limiter: new RateLimiter(settings.maxRequestsPerSecond) };
     guardsByKey.set(key, g);
   }
   return g;
-}
-
-/** Forgets every breaker and limiter (tests that need a closed breaker again). */
-export function resetGuards(): void {
-  guardsByKey.clear();
 }
 
 /** Counters kept per provider operation and for the whole process. */

@@ -4,7 +4,7 @@
 // only from safe fields.
 import { Agent } from "undici";
 import { BrokenCircuitError, DelegateBackoff, handleWhenResult, retry } from "cockatiel";
-import { decodeErrorBody, VobizApiError } from "./errors";
+import { CIRCUIT_OPEN, decodeErrorBody, VobizApiError } from "./errors";
 import { count, GuardSettings, guardsFor, recordLatency } from "./guards";
 
 export interface TransportSettings {
@@ -145,6 +145,7 @@ interface Attempt {
   requestId?: string;
   retryAfterSeconds?: number;
   failure?: string;
+  timedOut?: boolean;
   /** Set when the retry decision says to try again after this many milliseconds. */
   retryInMs?: number;
 }
@@ -199,7 +200,8 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
       a.retryAfterSeconds = parseRetryAfter(headerValue(res.headers, "retry-after"));
     } catch (e) {
       a.status = 0; // a body cut off mid-way is as good as no answer
-      a.failure = e instanceof Error && e.name === "TimeoutError" ? `timed out after ${settings.timeoutMs} ms` : describeNetworkError(e);
+      a.timedOut = e instanceof Error && e.name === "TimeoutError";
+      a.failure = a.timedOut ? `timed out after ${settings.timeoutMs} ms` : describeNetworkError(e);
     }
     const durationMs = Date.now() - t0;
     count("requests");
@@ -257,7 +259,7 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
     return { status: final.status, body: final.text ? safeJson(final.text) : undefined, requestId: final.requestId };
   }
   if (final.status === 0) {
-    throw new VobizApiError({ operation: req.operation, status: 0, apiMessage: final.failure ?? "no response", attempts });
+    throw new VobizApiError({ operation: req.operation, status: 0, apiMessage: final.failure ?? "no response", attempts, timedOut: final.timedOut });
   }
   const decoded = decodeErrorBody(final.status, final.text);
   throw new VobizApiError({
@@ -289,8 +291,6 @@ function circuitOpenError(settings: TransportSettings, req: ApiRequest, last: un
       `Calls fail fast for ${Math.round(g.breakerCooldownMs / 1000)} s, then one probe decides whether the API is back`,
   });
 }
-
-export const CIRCUIT_OPEN = "CIRCUIT_OPEN";
 
 function describeNetworkError(e: unknown): string {
   const err = e as { message?: string; code?: string; cause?: { code?: string } };

@@ -36,9 +36,10 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
         what: `IP ACL entry ${e.ip} ("${e.label}")`,
         body,
         send: (key) => api.createIpAcl(body, key),
-        candidates: async () =>
-          (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label).map((a) => ({ id: a.id, value: a })),
-        idOf: (a) => a.id,
+        candidates: {
+          list: async () => (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label),
+          idOf: (a) => a.id,
+        },
       });
       made[e.ip] = value.id;
     }

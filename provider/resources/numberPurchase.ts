@@ -54,9 +54,12 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
       send: (key) => ctx.api.purchaseNumber(inputs.number, key),
       // Held before our first send means someone else's: never adopted, never released by us.
       // A number we just bought has no route yet (we route it after create), so a routed one is not ours.
-      candidates: async () => {
-        const n = await ownedNumber(ctx, inputs.number);
-        return n && !n.trunk_group_id ? [{ id: n.e164, value: n }] : [];
+      candidates: {
+        list: async () => {
+          const n = await ownedNumber(ctx, inputs.number);
+          return n && !n.trunk_group_id ? [n] : [];
+        },
+        idOf: (n) => n.e164,
       },
       // Buying a number we hold already answers "not found in inventory" (notes §2.7).
       alreadyDone: (e) => e.status === 404 && /inventory/i.test(e.apiMessage),

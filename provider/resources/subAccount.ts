@@ -54,11 +54,11 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
         // The token is shown once, here; it is kept as a secret output and never replaced by a read.
         return { ...liveFields(res.sub_account), authToken: res.auth_credentials.auth_token };
       },
-      candidates: async () =>
-        (await ctx.api.listSubAccounts())
-          .filter((s) => matchesInputs(liveFields(s), inputs, Object.keys(subAccountSpec.fields)))
-          .map((s) => ({ id: s.auth_id, value: liveFields(s) })),
-      idOf: (s) => s.authId as string,
+      candidates: {
+        list: async () =>
+          (await ctx.api.listSubAccounts()).map(liveFields).filter((s) => matchesInputs(s, inputs, Object.keys(subAccountSpec.fields))),
+        idOf: (s) => s.authId as string,
+      },
     });
     if (found) {
       ctx.warn(`the auth token of ${value.authId} was only in the lost create answer and Vobiz never shows it again; authToken is empty until you reset it in the Vobiz console`);

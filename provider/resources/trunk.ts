@@ -87,11 +87,10 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
       body,
       send: (key) => ctx.api.createTrunk(body, key),
       // Trunk names are not unique, so a candidate must agree on every declared setting.
-      candidates: async () =>
-        (await ctx.api.listTrunks())
-          .filter((t) => matchesInputs(liveFields(t, inputs), inputs, Object.keys(trunkSpec.fields)))
-          .map((t) => ({ id: t.trunk_id, value: t })),
-      idOf: (t) => t.trunk_id,
+      candidates: {
+        list: async () => (await ctx.api.listTrunks()).filter((t) => matchesInputs(liveFields(t, inputs), inputs, Object.keys(trunkSpec.fields))),
+        idOf: (t) => t.trunk_id,
+      },
     });
     return { id: t.trunk_id, outs: liveFields(t, inputs) };
   },
