@@ -482,6 +482,22 @@ function releaseNumber(c: Ctx): Reply {
   });
 }
 
+/** Undoes a release within its 24-hour window and refunds the fee (notes §10.8). */
+function cancelRelease(c: Ctx): Reply {
+  const e164 = e164Param(c);
+  const candidates = c.s.numbers.filter((o) => o.e164 === e164 && o.status !== 'released');
+  const n = candidates.find((o) => o.account_id === c.caller.auth_id);
+  if (!n) raw(candidates.length ? 403 : 404, { error: candidates.length ? 'access denied' : 'number not found' });
+  if (n.status !== 'pending_release') raw(400, { error: 'number is not pending release' });
+  const fee = money(c.opts.releaseFees[n.currency] ?? 0);
+  if (fee > 0) record(c.s, billingAccount(c.s, c.caller), 'credit', fee, n.currency, 'refund', n.e164, `Release fee refund ${n.e164}`);
+  const now = nowIso();
+  // Billing resumes; the trunk route is not restored (notes §10.7: "cancel does not re-attach").
+  delete n.cooldown_ends_at;
+  Object.assign(n, { status: 'active', next_billing_date: addMonths(now, 1), updated_at: now });
+  return ok({ currency: n.currency, message: 'release cancelled, number restored to active status', refund_amount: fee, status: 'active' });
+}
+
 const NUMBER_NOT_FOUND_ASSIGN = { error: 'Number not found', message: 'The phone number could not be found. Ensure it is in your inventory and URL-encoded correctly.' };
 
 function assignNumber(c: Ctx): Reply {
@@ -666,4 +682,6 @@ export const ROUTES: Route[] = [
   { method: 'DELETE', path: `${A}/numbers/:e164`, family: 'number', auth: 'account', handler: releaseNumber },
   { method: 'POST', path: `${A}/numbers/:e164/assign`, family: 'number', auth: 'account', handler: assignNumber },
   { method: 'DELETE', path: `${A}/numbers/:e164/assign`, family: 'number', auth: 'account', handler: unassignNumber },
+  // The one number route Vobiz spells with a lower-case, singular "account" (notes §2.2).
+  { method: 'POST', path: '/api/v1/account/:auth_id/numbers/:e164/cancel-release', family: 'number', auth: 'account', handler: cancelRelease },
 ];

@@ -252,6 +252,7 @@ export function adminView(s: State): Record<string, unknown> {
   return {
     accounts: s.accounts.map((a) => ({
       auth_id: a.auth_id, parent_auth_id: a.parent_auth_id, name: a.name, enabled: a.enabled,
+      email: a.email, description: a.description, kyc_mode: a.kyc_mode,
       balances: Object.fromEntries(Object.entries(a.balances).map(([c, b]) => [c, b.balance])),
     })),
     trunks: s.trunks.map(trunkView),

@@ -438,6 +438,18 @@ describe('numbers', () => {
 
     const foreign = await call('DELETE', `${A}/numbers/${enc((await firstInventory('IN')).e164)}`);
     assert.deepEqual([foreign.status, foreign.body], [403, { error: 'forbidden', message: 'account does not own this number' }]);
+
+    // Cancel: only on the lower-case path, only while pending; refunds the fee, does not re-route.
+    const cancelPath = (e: string) => `/api/v1/account/${MA}/numbers/${enc(e)}/cancel-release`;
+    assert.equal((await call('POST', `${A}/numbers/${enc(a.e164)}/cancel-release`, { body: {} })).status, 404);
+    const cancelled = await call('POST', cancelPath(a.e164), { body: {} });
+    assert.deepEqual([cancelled.status, cancelled.body], [200, { currency: 'INR', message: 'release cancelled, number restored to active status', refund_amount: 700, status: 'active' }]);
+    assert.equal(await balance('INR'), before - 700);
+    const restored = (await call('GET', `${A}/numbers?search=${enc(a.e164)}`)).body.items[0];
+    assert.deepEqual([restored.status, restored.trunk_group_id ?? null], ['active', null]);
+    const again = await call('POST', cancelPath(a.e164), { body: {} });
+    assert.deepEqual([again.status, again.body], [400, { error: 'number is not pending release' }]);
+    assert.deepEqual((await call('POST', cancelPath(b.e164), { body: {} })).body, { error: 'number not found' });
   });
 });
 
@@ -552,7 +564,10 @@ describe('admin API, request log and persistence', () => {
     const inv = await call('GET', `${A}/inventory/numbers?search=${enc('+14155550000')}`);
     assert.equal(inv.body.total, 1);
     const state = (await admin('GET', 'state')).body;
-    assert.deepEqual(state.accounts[0], { auth_id: MA, parent_auth_id: null, name: state.accounts[0].name, enabled: true, balances: { INR: 1234.5, USD: 500 } });
+    assert.deepEqual(state.accounts[0], {
+      auth_id: MA, parent_auth_id: null, name: 'Emulator Main Account', enabled: true,
+      email: 'owner@example.com', description: null, kyc_mode: 'personal_use', balances: { INR: 1234.5, USD: 500 },
+    });
   });
 
   test('state persists across restarts with statePath (including sub-account tokens)', async () => {
