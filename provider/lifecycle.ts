@@ -14,7 +14,8 @@ import { debugLog, jitteredBackoff } from "./client/transport";
 import { api } from "./config";
 import { containsUnknown, UNKNOWN } from "./validation";
 
-export type FieldPolicy = "update" | "replace";
+/** What a change to an input costs; "createOnly" inputs (e.g. adopt) matter only when creating. */
+export type FieldPolicy = "update" | "replace" | "createOnly";
 export type Props = Record<string, unknown>;
 
 /** Hidden inputs the SDK adds so errors and idempotency keys can name the resource. */
@@ -169,6 +170,17 @@ export interface ResourceSpec<In extends Props = Props> {
    * rotation age). Gets the old outputs and the new inputs; returns the fields to name as the cause.
    */
   replacementsDue?(olds: Props, news: Props): string[];
+  /**
+   * Finds the existing object named by the `adopt` input (its id, or `true` for the natural key in
+   * the inputs). Throws a clear error when there is none or more than one. The lifecycle then
+   * updates the object to the declared inputs instead of creating one.
+   */
+  adopt?(ctx: Ctx, inputs: In, ref: true | string): Promise<{ id: string; outs: Props }>;
+  /**
+   * The inputs that stored outputs stand for, when they differ (e.g. a generated password is an
+   * output, not an input). Used by diff and by the inputs that read reports.
+   */
+  declaredInputs?(outs: Props): Props;
   create(ctx: Ctx, inputs: In): Promise<{ id: string; outs: Props }>;
   /** Live computed outputs and current input values, or undefined when the object is gone. */
   read(ctx: Ctx, id: string, outs: Props): Promise<Props | undefined>;
@@ -222,7 +234,17 @@ export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined
 }
 
 function heldByOthers(e: Error, what: string): Error {
-  return new Error(`${e.message}: ${what} exists already but was not made by this resource (another stack, another resource or the console holds it)`);
+  return new Error(
+    `${e.message}: ${what} exists already but was not made by this resource (another stack, another resource or the console holds it); ` +
+      "to take it over, set the resource's adopt input",
+  );
+}
+
+/** The one object an adopt names; none, or several, is an error that says which. */
+export function exactlyOne<T>(what: string, matches: T[], idOf: (value: T) => string, ifSeveral = "set adopt to the id of the one to take over"): T {
+  if (matches.length === 1) return matches[0];
+  if (matches.length === 0) throw new Error(`adopt: ${what} does not exist, so there is nothing to adopt`);
+  throw new Error(`adopt: ${matches.length} objects match ${what} (${matches.map(idOf).join(", ")}); ${ifSeveral}`);
 }
 
 function pickOne<T>(what: string, fresh: T[], idOf: (value: T) => string): T | undefined {
@@ -373,6 +395,22 @@ function withoutUnknowns(v: unknown): unknown {
   return v;
 }
 
+/** Ids (type/id) whose diff planned a replacement in this process. */
+const beingReplaced = new Set<string>();
+
+/**
+ * With `adopt`, takes over the existing object and updates it to the declared inputs; without it,
+ * or when the object found is the one this resource is replacing, creates a new one.
+ */
+async function createOrAdopt(spec: ResourceSpec<any>, ctx: Ctx, inputs: Props): Promise<{ id: string; outs: Props }> {
+  const ref = inputs.adopt as true | string | undefined;
+  if (ref === undefined || !spec.adopt) return spec.create(ctx, inputs);
+  const found = await spec.adopt(ctx, inputs, ref);
+  if (beingReplaced.has(`${spec.typeName}/${found.id}`)) return spec.create(ctx, inputs);
+  const outs = await spec.update(ctx, found.id, found.outs, inputs);
+  return { id: found.id, outs: { ...found.outs, ...outs } };
+}
+
 export function makeLifecycle(spec: ResourceSpec<any>) {
   // Derived once per type: what diff compares (derived values force replacement) and which keys are inputs.
   const policies: Record<string, FieldPolicy> = { ...spec.fields };
@@ -407,12 +445,14 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       return { inputs: stripUndefined(inputs) };
     },
 
-    async diff(_id: string, olds: Props, news: Props) {
+    async diff(id: string, olds: Props, news: Props) {
       const changed: string[] = [];
       const replaces: string[] = [];
+      const declared = spec.declaredInputs?.(olds) ?? olds;
       for (const [field, policy] of Object.entries(policies)) {
+        if (policy === "createOnly") continue;
         const next = news[field];
-        const same = !containsUnknown(next) && canonicalJson(olds[field]) === canonicalJson(next);
+        const same = !containsUnknown(next) && canonicalJson(declared[field]) === canonicalJson(next);
         if (same) continue;
         changed.push(field);
         if (policy === "replace") replaces.push(field);
@@ -421,6 +461,8 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
         if (!changed.includes(field)) changed.push(field);
         if (!replaces.includes(field)) replaces.push(field);
       }
+      // The replacement's create must make a new object, not adopt this one again.
+      if (replaces.length) beingReplaced.add(`${spec.typeName}/${id}`);
       return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
 
@@ -428,7 +470,7 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       const ctx = makeCtx(spec, inputs);
       let made: { id: string; outs: Props };
       try {
-        made = await guarded(ctx, "create", () => spec.create(ctx, inputs), false);
+        made = await guarded(ctx, "create", () => createOrAdopt(spec, ctx, inputs), false);
       } catch (e) {
         if (e instanceof PartialCreateError) {
           // The host packs id and properties into the error; __provider must be there for a later delete.
@@ -448,7 +490,7 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       // An empty id tells the engine the object is gone; errors above throw instead.
       if (!live) return { id: "", props: {} };
       const merged = stripUndefined({ ...props, ...live });
-      return { id, props: merged, inputs: inputsOf(merged) };
+      return { id, props: merged, inputs: inputsOf(spec.declaredInputs?.(merged) ?? merged) };
     },
 
     async update(id: string, olds: Props, news: Props) {

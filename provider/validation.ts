@@ -1,5 +1,6 @@
 // Client-side validation shared by every resource: fail at `check`, with the field named,
 // before any API call. Rules follow the Vobiz contract (notes §2.3, §7.2, §8.2, §6.1).
+import { randomInt } from "node:crypto";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 
@@ -69,6 +70,21 @@ export const sipUsernameBase = z
 
 // ASSUMPTION (notes §7.2 verdict): 8-20 characters of [A-Za-z0-9~!@#$%^&*()_+], at least one
 // letter or digit and at least one of ~!@#$%^&*()_+ .
+const SIP_PASSWORD_CLASSES = ["ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "~!@#$%^&*()_+"];
+
+/** A 20-character SIP password with every character class, from the OS CSPRNG (over 110 bits). */
+export function generateSipPassword(): string {
+  const all = SIP_PASSWORD_CLASSES.join("");
+  const chars = SIP_PASSWORD_CLASSES.map((c) => c[randomInt(c.length)]);
+  while (chars.length < 20) chars.push(all[randomInt(all.length)]);
+  // Shuffle so the guaranteed characters are not always first (Fisher-Yates).
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j], chars[i]];
+  }
+  return chars.join("");
+}
+
 export const sipPassword = z.string().superRefine((v, ctx) => {
   const problems: string[] = [];
   if (v.length < 8 || v.length > 20) problems.push("be 8 to 20 characters long");
@@ -80,3 +96,11 @@ export const sipPassword = z.string().superRefine((v, ctx) => {
 });
 
 export const uuidRef = z.string().min(1, "must be an id returned by another Vobiz resource");
+
+/** `adopt`: an existing object's id, or true to find it by the natural key in the inputs. */
+export const adoptByIdOrKey = z
+  .union([z.literal(true), z.string().min(1)], { error: "must be true (find the object by its natural key) or an existing object's id" })
+  .optional();
+
+/** `adopt` for types whose natural key is an input (an address, a number). */
+export const adoptByKey = z.literal(true, { error: "must be true (take over the existing object with this natural key) or left out" }).optional();

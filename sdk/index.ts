@@ -47,6 +47,12 @@ export interface SubAccountArgs {
   kycMode?: pulumi.Input<"personal_use" | "customer_use">;
   /** Free text, up to 500 characters. Updatable. */
   description?: pulumi.Input<string>;
+  /**
+   * Take over an existing sub-account instead of creating one: its SA_ auth id, or true for the one
+   * named `name`. It is then updated to these inputs and deleted on destroy. Its authToken stays
+   * empty (Vobiz shows it only at create). Used only at create.
+   */
+  adopt?: pulumi.Input<true | string>;
 }
 
 /** A Vobiz sub-account (SA_...) under the configured main account. */
@@ -86,6 +92,11 @@ export interface TrunkArgs {
   ipAclId?: pulumi.Input<string>;
   /** Public http(s) URL for call events. Updatable. */
   webhookUrl?: pulumi.Input<string>;
+  /**
+   * Take over an existing trunk instead of creating one: its trunk id, or true for the one named
+   * `name`. It is then updated to these inputs and deleted on destroy. Used only at create.
+   */
+  adopt?: pulumi.Input<true | string>;
 }
 
 /** A SIP trunk. Every field updates in place. */
@@ -108,8 +119,12 @@ export interface SipCredentialArgs {
    * account, so a 6-character generation suffix is appended (see sipUsername). Changing it replaces.
    */
   username: pulumi.Input<string>;
-  /** 8-20 characters with at least one of ~!@#$%^&*()_+. Stored as a secret. Changing it replaces (rotation). */
-  password: pulumi.Input<string>;
+  /**
+   * 8-20 characters with at least one of ~!@#$%^&*()_+. Stored as a secret. Changing it replaces
+   * (rotation). Leave it out to have a strong 20-character one generated: it is the secret output
+   * `password`, and every rotation generates a new one.
+   */
+  password?: pulumi.Input<string>;
   /** Default true. Updatable. */
   enabled?: pulumi.Input<boolean>;
   /**
@@ -119,6 +134,12 @@ export interface SipCredentialArgs {
   rotateAfterDays?: pulumi.Input<number>;
   /** Any change to this value replaces the credential (like the keepers of @pulumi/random). */
   rotationTrigger?: pulumi.Input<string>;
+  /**
+   * Take over an existing credential instead of creating one: its id, or true for the one whose
+   * username is exactly `username`. Its password is then set to `password` (or a generated one), so
+   * the PBX must take the new one. A later rotation creates a new credential. Used only at create.
+   */
+  adopt?: pulumi.Input<true | string>;
 }
 
 /** A SIP digest credential. A new username or password is a replacement: create new, re-point, delete old. */
@@ -128,12 +149,13 @@ export class SipCredential extends VobizResource {
   declare readonly sipUsername: pulumi.Output<string>;
   /** Digest realm, e.g. MA_XXXXXXXX.sip.vobiz.ai. */
   declare readonly realm: pulumi.Output<string>;
+  /** The declared password, or the generated one. Secret. */
   declare readonly password: pulumi.Output<string>;
   /** When this generation was made (ISO time): the start of its rotation age. */
   declare readonly createdAt: pulumi.Output<string>;
 
   constructor(name: string, args: SipCredentialArgs, opts?: pulumi.CustomResourceOptions) {
-    super("SipCredential", { outputs: ["credentialId", "sipUsername", "realm", "generation", "createdAt"], secrets: ["password"] }, name, { ...args }, opts);
+    super("SipCredential", { outputs: ["credentialId", "sipUsername", "realm", "generation", "createdAt", "password"], secrets: ["password"] }, name, { ...args }, opts);
   }
 }
 
@@ -147,6 +169,11 @@ export interface IpWhitelistEntry {
 export interface IpWhitelistArgs {
   /** The addresses allowed in. Adding or removing one touches only that entry. */
   entries: pulumi.Input<pulumi.Input<IpWhitelistEntry>[]>;
+  /**
+   * true: take over the existing IP ACL entry of every listed address instead of creating them
+   * (each must exist exactly once); labels are then set to these. Used only at create.
+   */
+  adopt?: pulumi.Input<true>;
 }
 
 /** A set of Vobiz IP ACL entries, one per address, for IP-authenticated PBXs. */
@@ -168,6 +195,11 @@ export interface NumberPurchaseArgs {
   trunkId?: pulumi.Input<string>;
   /** Release without the 24-hour cancellable window on destroy. Default false. */
   releaseImmediately?: pulumi.Input<boolean>;
+  /**
+   * true: take over this number, which the account already holds, instead of buying it; it is then
+   * routed as declared and released on destroy. Without it, a held number is refused. Used only at create.
+   */
+  adopt?: pulumi.Input<true>;
 }
 
 /** A phone number bought from Vobiz inventory; destroy releases it (Vobiz charges a release fee). */

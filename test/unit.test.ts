@@ -9,7 +9,7 @@ import { assertEndpointAllowed, parseRetryAfter, retryDelayMs } from "../provide
 import { emptyStats, RateLimiter, summarize } from "../provider/client/guards";
 import { isAmbiguous } from "../provider/lifecycle";
 import { call } from "../provider";
-import { ipv4OrCidrProblem, UNKNOWN } from "../provider/validation";
+import { generateSipPassword, ipv4OrCidrProblem, sipPassword, UNKNOWN } from "../provider/validation";
 import { shimText } from "../sdk/shim";
 
 const limits = { maxRetries: 3, maxRateLimitWaits: 5, maxRetryAfterSeconds: 60, backoffBaseMs: 1000, maxRetryTimeMs: 300_000 };
@@ -137,6 +137,28 @@ describe("address validation", () => {
     assert.match(ipv4OrCidrProblem("10.0.0.1/33")!, /out of range/);
     assert.match(ipv4OrCidrProblem("192.0.2.5")!, /documentation/);
     assert.match(ipv4OrCidrProblem("999.1.1.1")!, /dotted decimal/);
+  });
+});
+
+describe("generated SIP passwords", () => {
+  it("always pass the API's password rules, carry every character class and do not repeat", () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 2000; i++) {
+      const p = generateSipPassword();
+      assert.equal(sipPassword.safeParse(p).success, true, `generated password ${i} breaks the rules`);
+      assert.equal(p.length, 20);
+      for (const cls of [/[a-z]/, /[A-Z]/, /[0-9]/, /[~!@#$%^&*()_+]/]) assert.match(p, cls);
+      seen.add(p);
+    }
+    assert.equal(seen.size, 2000);
+  });
+
+  it("rejects a declared password by rule, never echoing it", () => {
+    const r = sipPassword.safeParse("short");
+    assert.equal(r.success, false);
+    const message = r.error!.issues[0].message;
+    assert.equal(message, "the SIP password must be 8 to 20 characters long, contain at least one of ~!@#$%^&*()_+");
+    assert.ok(!message.includes("short"));
   });
 });
 

@@ -143,6 +143,16 @@ export class VobizApi {
       operation: `DELETE /Account/{auth_id}/numbers/${e164}`,
     });
   }
+  /** Undoes a release still in its 24-hour window; Vobiz refunds the release fee. */
+  cancelRelease(e164: string) {
+    return this.callNoContent({
+      method: "POST",
+      // The one number route with a lower-case, singular "account" (notes §2.2, §10.8).
+      path: `/account/${encodeURIComponent(this.authId)}/numbers/${encodeURIComponent(e164)}/cancel-release`,
+      body: {}, // the API reads POST bodies as JSON, even an empty one
+      operation: `POST /account/{auth_id}/numbers/${e164}/cancel-release`,
+    });
+  }
   assignNumber(e164: string, trunkId: string) {
     return this.callNoContent({
       method: "POST",

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { Ctx, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
-import { ipv4OrCidr, names } from "../validation";
+import { Ctx, exactlyOne, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { adoptByKey, ipv4OrCidr, names } from "../validation";
 
 // A whitelist is a set of IP ACL entries, one per address (the REST model, notes §8.1).
 const entry = z.object({ ip: ipv4OrCidr, label: names.label });
@@ -17,6 +17,8 @@ const schema = z.object({
         seen.add(e.ip);
       });
     }),
+  // Take over the existing entry of every listed address instead of creating them.
+  adopt: adoptByKey,
 });
 type WhitelistInputs = z.infer<typeof schema>;
 type Entry = z.infer<typeof entry>;
@@ -50,14 +52,25 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
   }
 }
 
+/** A whitelist has no Vobiz object of its own: its id is derived from the resource's identity. */
+const whitelistId = (ctx: Ctx) => `ipwl-${createHash("sha256").update(ctx.identity).digest("hex").slice(0, 16)}`;
+
 export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
   typeName: "IpWhitelist",
   schema,
-  fields: { entries: "update" },
+  fields: { entries: "update", adopt: "createOnly" },
   async create(ctx, inputs) {
     const entryIds = await createEntries(ctx, inputs.entries);
-    const id = `ipwl-${createHash("sha256").update(ctx.identity).digest("hex").slice(0, 16)}`;
-    return { id, outs: outputs(inputs.entries, entryIds) };
+    return { id: whitelistId(ctx), outs: outputs(inputs.entries, entryIds) };
+  },
+  async adopt(ctx, inputs) {
+    const live = await ctx.api.listIpAcl();
+    const found = inputs.entries.map((e) =>
+      exactlyOne(`an IP ACL entry for ${e.ip}`, live.filter((a) => a.ip_address === e.ip), (a) => a.id, "remove the extra entries in the Vobiz console first"),
+    );
+    // Live labels, so the update that follows relabels what differs from the program.
+    const entries = found.map((a) => ({ ip: a.ip_address, label: a.description }));
+    return { id: whitelistId(ctx), outs: outputs(entries, Object.fromEntries(found.map((a) => [a.ip_address, a.id]))) };
   },
   async read(ctx, _id, outs) {
     const known = (outs.entryIds ?? {}) as Record<string, string>;

@@ -1,14 +1,16 @@
 import { z } from "zod";
 import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
-import { Ctx, PartialCreateError, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
-import { e164, uuidRef } from "../validation";
+import { Ctx, exactlyOne, PartialCreateError, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { adoptByKey, e164, uuidRef } from "../validation";
 
 const schema = z.object({
   number: e164,
   trunkId: uuidRef.optional(),
   // Release is not free and by default stays cancellable for 24 hours (notes §10.7).
   releaseImmediately: z.boolean().default(false),
+  // Take over a number the account already holds instead of buying it; never bought, released on destroy.
+  adopt: adoptByKey,
 });
 type NumberInputs = z.infer<typeof schema>;
 
@@ -42,28 +44,46 @@ async function assign(ctx: Ctx, e164: string, trunkId: string): Promise<void> {
   });
 }
 
+/** Buys a number once, even when the answer to the purchase is lost. */
+async function purchase(ctx: Ctx, e164: string): Promise<NumberObject> {
+  const { value } = await ctx.writeOnce({
+    what: `number ${e164}`,
+    body: { e164 },
+    // Never re-sent before a lookup: a purchase whose answer was lost has probably been charged.
+    send: (key) => ctx.api.purchaseNumber(e164, key),
+    // Held before our first send means someone else's: never adopted, never released by us.
+    // A number we just bought has no route yet (we route it after create), so a routed one is not ours.
+    candidates: {
+      list: async () => {
+        const n = await ownedNumber(ctx, e164);
+        return n && !n.trunk_group_id ? [n] : [];
+      },
+      idOf: (n) => n.e164,
+    },
+    // Buying a number we hold already answers "not found in inventory" (notes §2.7).
+    alreadyDone: (e) => e.status === 404 && /inventory/i.test(e.apiMessage),
+  });
+  return value;
+}
+
+/**
+ * A number this account released less than 24 hours ago (out of band, or by an earlier destroy)
+ * cannot be bought again, but the release can be undone, and Vobiz refunds its fee.
+ */
+async function restorePendingRelease(ctx: Ctx, e164: string): Promise<NumberObject | undefined> {
+  const n = await ctx.api.findOwnedNumber(e164);
+  if (n?.status !== "pending_release") return undefined;
+  await ctx.api.cancelRelease(e164);
+  ctx.warn(`${e164} was being released (its 24-hour cancellable window is still open): cancelled the release instead of buying it; Vobiz refunds the release fee`);
+  return { ...n, status: "active", trunk_group_id: undefined };
+}
+
 export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   typeName: "NumberPurchase",
   schema,
-  fields: { number: "replace", trunkId: "update", releaseImmediately: "update" },
+  fields: { number: "replace", trunkId: "update", releaseImmediately: "update", adopt: "createOnly" },
   async create(ctx, inputs) {
-    const { value: bought } = await ctx.writeOnce({
-      what: `number ${inputs.number}`,
-      body: { e164: inputs.number },
-      // Never re-sent before a lookup: a purchase whose answer was lost has probably been charged.
-      send: (key) => ctx.api.purchaseNumber(inputs.number, key),
-      // Held before our first send means someone else's: never adopted, never released by us.
-      // A number we just bought has no route yet (we route it after create), so a routed one is not ours.
-      candidates: {
-        list: async () => {
-          const n = await ownedNumber(ctx, inputs.number);
-          return n && !n.trunk_group_id ? [n] : [];
-        },
-        idOf: (n) => n.e164,
-      },
-      // Buying a number we hold already answers "not found in inventory" (notes §2.7).
-      alreadyDone: (e) => e.status === 404 && /inventory/i.test(e.apiMessage),
-    });
+    const bought = (await restorePendingRelease(ctx, inputs.number)) ?? (await purchase(ctx, inputs.number));
     const outs = { ...liveFields(bought), trunkId: undefined }; // the lifecycle adds the inputs
     if (inputs.trunkId) {
       try {
@@ -75,6 +95,11 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
       }
     }
     return { id: inputs.number, outs: { ...liveFields(bought), trunkId: inputs.trunkId } };
+  },
+  async adopt(ctx, inputs) {
+    const n = exactlyOne(`${inputs.number} among the numbers this account holds`, [await ownedNumber(ctx, inputs.number)].filter((n) => n !== undefined), (n) => n.e164);
+    // The live route: the update that follows moves it to the declared trunk (or removes it).
+    return { id: n.e164, outs: liveFields(n) };
   },
   async read(ctx, id) {
     const n = await ownedNumber(ctx, id);

@@ -1,19 +1,22 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { CredentialObject } from "../client/schemas";
-import { Ctx, Props, ResourceSpec } from "../lifecycle";
-import { sipPassword, sipUsernameBase } from "../validation";
+import { Ctx, exactlyOne, Props, ResourceSpec } from "../lifecycle";
+import { adoptByIdOrKey, generateSipPassword, sipPassword, sipUsernameBase } from "../validation";
 
 const DAY_MS = 86_400_000;
 
 const schema = z.object({
   username: sipUsernameBase,
-  password: sipPassword,
+  // Left out: a strong one is generated at create, kept only as a secret output, and replaced on rotation.
+  password: sipPassword.optional(),
   enabled: z.boolean().default(true),
   // Vobiz recommends rotating trunk passwords every 90 days.
   rotateAfterDays: z.number().int().min(1).max(3650).optional(),
   // Any change replaces the credential, like the keepers of @pulumi/random.
   rotationTrigger: z.string().max(200).optional(),
+  // A credential id, or true for the credential whose username is exactly `username`.
+  adopt: adoptByIdOrKey,
 });
 type CredentialInputs = z.infer<typeof schema>;
 
@@ -52,10 +55,18 @@ function liveFields(c: CredentialObject): Props {
   return { credentialId: c.id, sipUsername: c.username, realm: c.realm, enabled: c.enabled };
 }
 
+/** The password to set: the declared one, else the one generated earlier, else a new one. */
+function passwordOf(inputs: CredentialInputs, outs: Props = {}): { password: string; generated: Props } {
+  if (inputs.password !== undefined) return { password: inputs.password, generated: {} };
+  const password = outs.passwordGenerated === true && typeof outs.password === "string" ? outs.password : generateSipPassword();
+  // A generated password exists only as an output; passwordGenerated tells diff it was never declared.
+  return { password, generated: { password, passwordGenerated: true } };
+}
+
 export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
   typeName: "SipCredential",
   schema,
-  fields: { username: "replace", password: "replace", enabled: "update", rotateAfterDays: "update", rotationTrigger: "replace" },
+  fields: { username: "replace", password: "replace", enabled: "update", rotateAfterDays: "update", rotationTrigger: "replace", adopt: "createOnly" },
   derived: {
     fields: ["generation"],
     compute(ctx, inputs, olds) {
@@ -64,8 +75,14 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
       return { generation: unchanged ? olds.generation : generationSuffix(ctx, inputs) };
     },
   },
+  declaredInputs(outs) {
+    if (outs.passwordGenerated !== true) return outs;
+    const { password: _generated, ...declared } = outs;
+    return declared;
+  },
   async create(ctx, inputs) {
-    const body = { username: `${inputs.username}${(inputs as Props).generation}`, password: inputs.password };
+    const { password, generated } = passwordOf(inputs);
+    const body = { username: `${inputs.username}${(inputs as Props).generation}`, password };
     // The generation suffix already changes with the password; the key must not hash the password itself.
     let { value: c, found } = await ctx.writeOnce({
       what: `SIP credential "${body.username}"`,
@@ -77,8 +94,14 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
     });
     // Create accepts only username and password (notes §7.2): a disabled credential needs a second
     // call, and an adopted one gets this password set so the secret in state is the one that works.
-    if (found || !inputs.enabled) c = await ctx.api.updateCredential(c.id, { password: inputs.password, enabled: inputs.enabled });
-    return { id: c.id, outs: { ...liveFields(c), createdAt: new Date(now()).toISOString() } };
+    if (found || !inputs.enabled) c = await ctx.api.updateCredential(c.id, { password, enabled: inputs.enabled });
+    return { id: c.id, outs: { ...liveFields(c), ...generated, createdAt: new Date(now()).toISOString() } };
+  },
+  async adopt(ctx, inputs, ref) {
+    const what = ref === true ? `a SIP credential with username "${inputs.username}"` : `SIP credential ${ref}`;
+    const c = exactlyOne(what, (await ctx.api.listCredentials()).filter((c) => (ref === true ? c.username === inputs.username : c.id === ref)), (c) => c.id);
+    // Vobiz never shows a password: update (run next by the lifecycle) sets the declared or a generated one.
+    return { id: c.id, outs: { ...liveFields(c), ...passwordOf(inputs).generated, createdAt: new Date(now()).toISOString() } };
   },
   replacementsDue(olds, news) {
     const days = news.rotateAfterDays;
@@ -91,9 +114,10 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
     const c = (await ctx.api.listCredentials()).find((x) => x.id === id);
     return c && liveFields(c);
   },
-  async update(ctx, id, _olds, news) {
+  async update(ctx, id, olds, news) {
     // The OpenAPI makes password required on update; sending it unchanged satisfies both readings.
-    return liveFields(await ctx.api.updateCredential(id, { password: news.password, enabled: news.enabled }));
+    const { password, generated } = passwordOf(news, olds);
+    return { ...liveFields(await ctx.api.updateCredential(id, { password, enabled: news.enabled })), ...generated };
   },
   async delete(ctx, id) {
     await ctx.api.deleteCredential(id);

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { SubAccountObject } from "../client/schemas";
-import { matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
-import { email, names } from "../validation";
+import { exactlyOne, matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { adoptByIdOrKey, email, names } from "../validation";
 
 const schema = z
   .object({
@@ -10,6 +10,8 @@ const schema = z
     enabled: z.boolean().default(true),
     kycMode: z.enum(["personal_use", "customer_use"]).default("personal_use"),
     description: names.description.optional(),
+    // An SA_ auth id, or true for the one sub-account with this name.
+    adopt: adoptByIdOrKey,
   })
   .refine((s) => s.kycMode !== "customer_use" || s.email !== undefined, {
     path: ["email"],
@@ -40,10 +42,13 @@ function requestBody(inputs: SubAccountInputs, olds?: Props): Props {
   return body;
 }
 
+const tokenLost = (authId: unknown, why: string) =>
+  `the auth token of ${authId} ${why}; authToken stays empty: reset the token in the Vobiz console and keep it as a secret yourself`;
+
 export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
   typeName: "SubAccount",
   schema,
-  fields: { name: "update", email: "update", enabled: "update", kycMode: "update", description: "update" },
+  fields: { name: "update", email: "update", enabled: "update", kycMode: "update", description: "update", adopt: "createOnly" },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
     const { value, found } = await ctx.writeOnce<Props>({
@@ -60,10 +65,15 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
         idOf: (s) => s.authId as string,
       },
     });
-    if (found) {
-      ctx.warn(`the auth token of ${value.authId} was only in the lost create answer and Vobiz never shows it again; authToken is empty until you reset it in the Vobiz console`);
-    }
+    if (found) ctx.warn(tokenLost(value.authId, "was only in the lost create answer"));
     return { id: value.authId as string, outs: value };
+  },
+  async adopt(ctx, inputs, ref) {
+    const matches = ref === true ? (await ctx.api.listSubAccounts()).filter((s) => s.name === inputs.name) : [await unlessNotFound(ctx.api.getSubAccount(ref))];
+    const what = ref === true ? `a sub-account named "${inputs.name}"` : `sub-account ${ref}`;
+    const s = exactlyOne(what, matches.filter((s) => s !== undefined), (s) => s.auth_id);
+    ctx.warn(tokenLost(s.auth_id, "is shown by Vobiz only when a sub-account is created"));
+    return { id: s.auth_id, outs: liveFields(s) };
   },
   async read(ctx, id) {
     const s = await unlessNotFound(ctx.api.getSubAccount(id));

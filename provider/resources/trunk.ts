@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { TrunkObject } from "../client/schemas";
-import { matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
-import { names, uuidRef } from "../validation";
+import { exactlyOne, matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { adoptByIdOrKey, names, uuidRef } from "../validation";
 
 const schema = z.object({
   name: names.trunk,
@@ -16,6 +16,8 @@ const schema = z.object({
   credentialId: uuidRef.optional(),
   ipAclId: uuidRef.optional(),
   webhookUrl: z.url({ protocol: /^https?$/, error: "must be a public http(s) URL" }).max(500).optional(),
+  // A trunk id, or true for the one trunk with this name.
+  adopt: adoptByIdOrKey,
 });
 type TrunkInputs = z.infer<typeof schema>;
 
@@ -79,6 +81,7 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
     credentialId: "update",
     ipAclId: "update",
     webhookUrl: "update",
+    adopt: "createOnly",
   },
   async create(ctx, inputs) {
     const body = requestBody(inputs);
@@ -92,6 +95,12 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
         idOf: (t) => t.trunk_id,
       },
     });
+    return { id: t.trunk_id, outs: liveFields(t, inputs) };
+  },
+  async adopt(ctx, inputs, ref) {
+    const matches = ref === true ? (await ctx.api.listTrunks()).filter((t) => t.name === inputs.name) : [await unlessNotFound(ctx.api.getTrunk(ref))];
+    const what = ref === true ? `a trunk named "${inputs.name}"` : `trunk ${ref}`;
+    const t = exactlyOne(what, matches.filter((t) => t !== undefined), (t) => t.trunk_id);
     return { id: t.trunk_id, outs: liveFields(t, inputs) };
   },
   async read(ctx, id, outs) {
