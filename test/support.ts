@@ -90,14 +90,14 @@ export function newStack(
   emu: RunningEmulator,
   name = "test",
   env: Record<string, string> = {},
-  extra: { parallel?: number; config?: Record<string, string> } = {},
+  extra: { parallel?: number; config?: Record<string, string>; stateFile?: string } = {},
 ): Stack {
   const dir = mkdtempSync(path.join(tmpdir(), "vobiz-stack-"));
   return new Stack({
     project: "vobiz-quickstart",
     stack: name,
     programDir: quickstartDir,
-    stateFile: path.join(dir, "state.json"),
+    stateFile: extra.stateFile ?? path.join(dir, "state.json"),
     config: { "vobiz:endpoint": emu.url, "vobiz:authId": emu.authId, "vobiz:retryBaseMs": "20", ...extra.config },
     secretConfig: { "vobiz:authToken": emu.authToken },
     // Each stack keeps its own in-flight create records, as separate CI workspaces would.

@@ -109,6 +109,14 @@ export interface DeploymentOptions {
     /** Provider operations for registrations in flight at once (the CLI's --parallel). */
     parallel: number;
     save: (state: StateFile) => void;
+    /** Awaited after each create, update and delete the provider completes (tests check the world between steps). */
+    afterChange?: (change: Change) => Promise<void>;
+}
+
+export interface Change {
+    method: "create" | "update" | "delete";
+    type: string;
+    name: string;
 }
 
 /** One `up` or `preview`. */
@@ -319,6 +327,7 @@ export class Deployment {
             const created = await create(checked);
             this.news.push(created);
             this.save();
+            await this.changed("create", t);
             step("create", created.id);
             return { id: created.id!, object: created.outputs };
         }
@@ -366,6 +375,7 @@ export class Deployment {
             this.news.push(updated);
             this.matched.add(old);
             this.save();
+            await this.changed("update", t);
             step("update", old.id);
             return { id: old.id!, object: updated.outputs };
         }
@@ -384,9 +394,11 @@ export class Deployment {
             this.matched.add(old);
             this.gone.add(old);
             this.save();
+            await this.changed("delete", t);
             const created = await create(fresh);
             this.news.push(created);
             this.save();
+            await this.changed("create", t);
             step("replace", created.id, replaces);
             return { id: created.id!, object: created.outputs };
         }
@@ -396,8 +408,14 @@ export class Deployment {
         this.matched.add(old);
         this.pendingDeletes.push(old);
         this.save();
+        await this.changed("create", t);
         step("replace", created.id, replaces);
         return { id: created.id!, object: created.outputs };
+    }
+
+    /** Runs the test's hook once the change is in the state file. */
+    private async changed(method: Change["method"], t: Target): Promise<void> {
+        await this.opts.afterChange?.({ method, type: t.type, name: t.name });
     }
 
     private async check(t: Target, olds: Props, news: Props): Promise<Props> {
@@ -407,11 +425,13 @@ export class Deployment {
     }
 
     private async call<T>(t: Target, method: string, fn: (host: Host) => Promise<T>): Promise<T> {
+        let result: T;
         try {
-            return await fn(await this.host); // the host boots while the program runs
+            result = await fn(await this.host); // the host boots while the program runs
         } catch (e) {
             throw toStackError(t, method, e);
         }
+        return result;
     }
 
     private async deleteResource(r: StateResource): Promise<void> {
@@ -439,6 +459,7 @@ export class Deployment {
             await this.deleteResource(r);
             this.gone.add(r);
             this.save();
+            await this.changed("delete", r);
             if (!replaced.has(r)) this.steps.push(step); // a replaced resource's delete is part of its "replace" step
         }
         this.stackOutputs ??= {};

@@ -2,11 +2,11 @@
 // The program runs in-process under the SDK's mock runtime (our own resource monitor); every
 // dynamic resource goes through the real `@pulumi/pulumi/cmd/dynamic-provider` host over gRPC.
 // See engine.ts for the step semantics and state.ts for the state file format.
-import { Deployment, deletionOrder, Program, StackError, Step, toStackError } from "./engine";
+import { Change, Deployment, deletionOrder, Program, StackError, Step, toStackError } from "./engine";
 import { Host, LogEntry } from "./host";
 import { annotateSecrets, isSecret, Props, secret, secretKeys, StateFile, StateResource, StateStore, unwrap } from "./state";
 
-export { Program, StackError, Step } from "./engine";
+export { Change, Program, StackError, Step } from "./engine";
 export { LogEntry } from "./host";
 export { StateFile, StateResource, UNKNOWN } from "./state";
 
@@ -44,6 +44,8 @@ export class Stack {
     private secretConfig = new Set<string>();
     /** pid of the provider host of the operation in progress (0 when none): lets a test kill it mid-run. */
     runningHostPid = 0;
+    /** Awaited after each create, update or delete of an up (not destroy): lets a test inspect the world between steps. */
+    afterChange?: (change: Change) => Promise<void>;
 
     constructor(private opts: StackOptions) {
         this.store = new StateStore(opts.stateFile);
@@ -123,6 +125,12 @@ export class Stack {
         });
     }
 
+    /** A resource's outputs as the state file holds them now, secrets decrypted (for tests, also mid-run). */
+    outputsOf(name: string): Props | undefined {
+        const r = this.store.load().resources.find((x) => x.name === name && x.custom && !x.delete);
+        return r && unwrap(r.outputs);
+    }
+
     /** Parsed state file as stored (secrets encrypted). */
     readState(): StateFile {
         return this.store.raw();
@@ -166,6 +174,7 @@ export class Stack {
                     preview,
                     parallel: this.opts.parallel ?? 1,
                     save: (s) => this.save(s),
+                    afterChange: this.afterChange,
                 },
                 host,
                 this.store.load(),
