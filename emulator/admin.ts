@@ -53,6 +53,7 @@ const ADMIN: Record<string, AdminHandler> = {
   'GET /__emulator/state': (w) => ({ status: 200, body: adminView(w.state) }),
   'POST /__emulator/seed': seed,
   'POST /__emulator/sip-auth': sipAuth,
+  'POST /__emulator/inbound-route': inboundRoute,
   'GET /__emulator/faults': faultsView,
   'PUT /__emulator/faults': (w, body) => {
     w.faults.configure(parseFaultConfig(body, adminBad));
@@ -135,4 +136,26 @@ function sipAuth(w: World, body: unknown): Reply {
   if (cred.username !== username) return no('username does not match');
   if (!secretMatches(password, cred.password_hash, cred.salt)) return no('password does not match');
   return { status: 200, body: { ok: true } };
+}
+
+/**
+ * Where would an inbound call to this number go? The number's trunk, then its primary and fallback
+ * origination URIs that exist and are enabled, in the order Vobiz tries them.
+ */
+function inboundRoute(w: World, body: unknown): Reply {
+  const e164 = fieldsOf(body, 'admin').str('e164', { required: true, pattern: E164 });
+  const no = (reason: string): Reply => ({ status: 200, body: { ok: false, reason } });
+  const n = w.state.numbers.find((o) => o.e164 === e164 && o.account_id !== null && o.status === 'active');
+  if (!n) return no('number is not owned by any account');
+  if (!n.trunk_group_id) return no('number is not routed to a trunk');
+  const t = w.state.trunks.find((o) => o.trunk_id === n.trunk_group_id);
+  if (!t) return no('trunk not found');
+  if (t.trunk_status !== 'active') return no('trunk is not active');
+  if (t.trunk_direction === 'outbound') return no('trunk is outbound-only');
+  const targets = [t.primary_uri_uuid, t.fallback_uri_uuid]
+    .map((id) => w.state.origination_uris.find((u) => u.id === id && u.enabled))
+    .filter((u) => u !== undefined)
+    .map((u) => u.uri);
+  if (!targets.length) return no('trunk has no enabled origination URI');
+  return { status: 200, body: { ok: true, trunk_id: t.trunk_id, targets } };
 }

@@ -5,14 +5,16 @@ import { makeLifecycle, ResourceSpec } from "./lifecycle";
 import { setStackConfig } from "./config";
 import { ipWhitelistSpec } from "./resources/ipWhitelist";
 import { numberPurchaseSpec } from "./resources/numberPurchase";
+import { numberRouteSpec } from "./resources/numberRoute";
+import { originationUriSpec } from "./resources/originationUri";
 import { sipCredentialSpec } from "./resources/sipCredential";
 import { subAccountSpec } from "./resources/subAccount";
 import { trunkSpec } from "./resources/trunk";
 
-const specs: ResourceSpec<any>[] = [subAccountSpec, trunkSpec, sipCredentialSpec, ipWhitelistSpec, numberPurchaseSpec];
+const specs: ResourceSpec<any>[] = [subAccountSpec, trunkSpec, sipCredentialSpec, ipWhitelistSpec, numberPurchaseSpec, originationUriSpec, numberRouteSpec];
 const lifecycles = new Map(specs.map((s) => [s.typeName, makeLifecycle(s)]));
 
-export type ResourceTypeName = "SubAccount" | "Trunk" | "SipCredential" | "IpWhitelist" | "NumberPurchase";
+export type ResourceTypeName = "SubAccount" | "Trunk" | "SipCredential" | "IpWhitelist" | "NumberPurchase" | "OriginationUri" | "NumberRoute";
 
 type Lifecycle = ReturnType<typeof makeLifecycle>;
 

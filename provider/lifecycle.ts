@@ -181,6 +181,11 @@ export interface ResourceSpec<In extends Props = Props> {
    * output, not an input). Used by diff and by the inputs that read reports.
    */
   declaredInputs?(outs: Props): Props;
+  /**
+   * Rules across fields, run at check on the parsed inputs (`unknown` names the fields not known yet
+   * in a preview): failures refuse the inputs like schema failures; warnings are logged, not fatal.
+   */
+  checkRules?(ctx: Ctx, inputs: In, unknown: Set<string>): { failures?: { property: string; reason: string }[]; warnings?: string[] };
   create(ctx: Ctx, inputs: In): Promise<{ id: string; outs: Props }>;
   /** Live computed outputs and current input values, or undefined when the object is gone. */
   read(ctx: Ctx, id: string, outs: Props): Promise<Props | undefined>;
@@ -436,6 +441,12 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       // When only unknown fields failed (a required value not known yet), keep the known values as given.
       const inputs: Props = { ...pick(news, HIDDEN_INPUTS), ...(parsed.success ? parsed.data : raw) };
       for (const k of unknownFields) inputs[k] = raw[k];
+      if (spec.checkRules) {
+        const ctx = makeCtx(spec, news);
+        const rules = spec.checkRules(ctx, inputs, unknownFields);
+        if (rules.failures?.length) return { inputs: news, failures: rules.failures };
+        for (const w of rules.warnings ?? []) await pulumi.log.warn(`${ctx.label}: ${w}`);
+      }
       if (spec.derived && unknownFields.size === 0) {
         Object.assign(inputs, spec.derived.compute(makeCtx(spec, news), inputs, olds ?? {}));
       } else if (spec.derived) {

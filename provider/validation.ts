@@ -28,6 +28,8 @@ export const names = {
   description: safeText("description", 500, 0),
   subAccount: safeText("name", 255),
   label: safeText("label", 100),
+  // ASSUMPTION: origination URI names (stored as description) are 1-255 characters, as the emulator enforces.
+  originationUri: safeText("name", 255),
 };
 
 // ASSUMPTION (notes §2.3): E.164 shape is "+", a non-zero country digit, then 6-14 digits.

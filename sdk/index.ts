@@ -92,6 +92,18 @@ export interface TrunkArgs {
   ipAclId?: pulumi.Input<string>;
   /** Public http(s) URL for call events. Updatable. */
   webhookUrl?: pulumi.Input<string>;
+  /** Inbound calls go here first: an OriginationUri's uriId. Updatable. */
+  primaryUriId?: pulumi.Input<string>;
+  /** Tried when the primary origination URI fails: another OriginationUri's uriId. Updatable. */
+  fallbackUriId?: pulumi.Input<string>;
+  /** Vobiz's inbound_destination, up to 255 characters (in Vobiz's examples the primary URI id). Updatable. */
+  inboundDestination?: pulumi.Input<string>;
+  /** Record calls. Default false. Updatable. */
+  recording?: pulumi.Input<boolean>;
+  /** Transcribe recordings; needs recording. Default false. Updatable. */
+  enableTranscription?: pulumi.Input<boolean>;
+  /** Redact personal data from transcripts; needs enableTranscription. Default false. Updatable. */
+  piiRedaction?: pulumi.Input<boolean>;
   /**
    * Take over an existing trunk instead of creating one: its trunk id, or true for the one named
    * `name`. It is then updated to these inputs and deleted on destroy. Used only at create.
@@ -215,5 +227,68 @@ export class NumberPurchase extends VobizResource {
 
   constructor(name: string, args: NumberPurchaseArgs, opts?: pulumi.CustomResourceOptions) {
     super("NumberPurchase", { outputs: ["numberId", "country", "setupFee", "monthlyFee", "currency", "status"], secrets: [] }, name, { ...args }, opts);
+  }
+}
+
+export interface OriginationUriArgs {
+  /** Label shown in the Vobiz console, 1-255 characters. Updatable. */
+  name: pulumi.Input<string>;
+  /**
+   * Where Vobiz sends inbound calls: sip:host, sip:host:port or sip:user@host:port, optionally
+   * ;transport=udp|tcp|tls (the transport is read from it). Changing it replaces.
+   */
+  uri: pulumi.Input<string>;
+  /** Lower is tried first, 1-65535, default 1. Updatable. */
+  priority?: pulumi.Input<number>;
+  /** Share of calls among URIs of the same priority, default 10. Changing it replaces. */
+  weight?: pulumi.Input<number>;
+  /** Default true. Changing it replaces (the API cannot toggle it). */
+  enabled?: pulumi.Input<boolean>;
+  /**
+   * Take over an existing origination URI instead of creating one: its id, or true for the one whose
+   * uri is exactly `uri`. Its name and priority are then set to these; its uri, weight and enabled
+   * must already match. Used only at create.
+   */
+  adopt?: pulumi.Input<true | string>;
+}
+
+/**
+ * A SIP destination for a trunk's inbound calls (point Trunk.primaryUriId / fallbackUriId at it).
+ * Vobiz cannot change its uri, weight or enabled flag, so changing one is a replacement: the new URI
+ * is created, the trunks are re-pointed, and only then is the old one deleted.
+ */
+export class OriginationUri extends VobizResource {
+  declare readonly uriId: pulumi.Output<string>;
+  /** udp, tcp or tls, as Vobiz read it from the uri. */
+  declare readonly transport: pulumi.Output<string>;
+  declare readonly uri: pulumi.Output<string>;
+  declare readonly name: pulumi.Output<string>;
+
+  constructor(name: string, args: OriginationUriArgs, opts?: pulumi.CustomResourceOptions) {
+    super("OriginationUri", { outputs: ["uriId", "transport"], secrets: [] }, name, { ...args }, opts);
+  }
+}
+
+export interface NumberRouteArgs {
+  /** A number the account already owns, in E.164 form. Changing it replaces. */
+  number: pulumi.Input<string>;
+  /** The trunk that receives the number's calls. Updatable: unassign, then assign. */
+  trunkId: pulumi.Input<string>;
+}
+
+/**
+ * Routes a number the account already owns to a trunk. It never buys or releases the number; destroy
+ * gives back the route it found (the previous trunk, or none).
+ */
+export class NumberRoute extends VobizResource {
+  declare readonly numberId: pulumi.Output<string>;
+  declare readonly number: pulumi.Output<string>;
+  declare readonly trunkId: pulumi.Output<string>;
+  /** The trunk the number was routed to before this resource; destroy routes it back there. */
+  declare readonly previousTrunkId: pulumi.Output<string | undefined>;
+  declare readonly status: pulumi.Output<string>;
+
+  constructor(name: string, args: NumberRouteArgs, opts?: pulumi.CustomResourceOptions) {
+    super("NumberRoute", { outputs: ["numberId", "previousTrunkId", "status"], secrets: [] }, name, { ...args }, opts);
   }
 }

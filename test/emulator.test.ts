@@ -318,6 +318,37 @@ describe('origination URIs', () => {
     assert.deepEqual([noName.status, noName.body], [400, { error: 'name is required', code: 400 }]);
   });
 
+  test('update refuses every console-only field: uri, weight, enabled, transport; the same values pass', async () => {
+    const u = (await call('POST', `${A}/origination-uris`, { body: { name: 'agent', sip_uri: 'sip:agent.example.com;transport=tcp', priority: 1 } })).body;
+    assert.equal(u.transport, 'tcp');
+    for (const [k, v] of [['uri', 'sip:other.example.com'], ['weight', 20], ['enabled', false], ['transport', 'udp']] as const) {
+      const r = await call('PUT', `${A}/origination-uris/${u.id}`, { body: { name: 'agent', priority: 1, [k]: v } });
+      assert.deepEqual([r.status, r.body], [400, { error: `${k} cannot be changed via the API; create a new origination URI instead`, code: 400 }], k);
+    }
+    const same = await call('PUT', `${A}/origination-uris/${u.id}`, { body: { name: 'agent-2', priority: 3, weight: 10, enabled: true, transport: 'tcp' } });
+    assert.deepEqual([same.status, same.body.description, same.body.priority, same.body.uri], [200, 'agent-2', 3, 'sip:agent.example.com;transport=tcp']);
+  });
+
+  test('admin inbound-route follows number → trunk → primary, fallback URIs', async () => {
+    const route = async (e164: string) => (await admin('POST', 'inbound-route', { e164 })).body;
+    const n = (await firstInventory('IN')).e164;
+    assert.deepEqual(await route(n), { ok: false, reason: 'number is not owned by any account' });
+    assert.equal((await purchase(n)).status, 200);
+    assert.deepEqual(await route(n), { ok: false, reason: 'number is not routed to a trunk' });
+    const t = await createTrunk({ name: 'inbound', trunk_direction: 'inbound' });
+    assert.equal((await call('POST', `${A}/numbers/${enc(n)}/assign`, { body: { trunk_group_id: t.trunk_id } })).status, 204);
+    assert.deepEqual(await route(n), { ok: false, reason: 'trunk has no enabled origination URI' });
+    const p = (await call('POST', `${A}/origination-uris`, { body: { name: 'p', sip_uri: 'sip:primary.example.com', priority: 1 } })).body;
+    const f = (await call('POST', `${A}/origination-uris`, { body: { name: 'f', sip_uri: 'sip:fallback.example.com', priority: 2 } })).body;
+    await call('PUT', `${A}/trunks/${t.trunk_id}`, { body: { primary_uri_uuid: p.id, fallback_uri_uuid: f.id } });
+    assert.deepEqual(await route(n), { ok: true, trunk_id: t.trunk_id, targets: ['sip:primary.example.com', 'sip:fallback.example.com'] });
+    assert.equal((await call('DELETE', `${A}/origination-uris/${p.id}`)).status, 204);
+    assert.deepEqual(await route(n), { ok: true, trunk_id: t.trunk_id, targets: ['sip:fallback.example.com'] });
+    await call('PUT', `${A}/trunks/${t.trunk_id}`, { body: { trunk_direction: 'outbound' } });
+    assert.deepEqual(await route(n), { ok: false, reason: 'trunk is outbound-only' });
+    assert.equal((await admin('POST', 'inbound-route', { e164: '12345' })).status, 400);
+  });
+
   test('trunk delete cascades to unshared children only', async () => {
     const uri = (await call('POST', `${A}/origination-uris`, { body: { name: 'pbx', sip_uri: 'sip:pbx.example.com', priority: 1 } })).body;
     const shared = (await call('POST', `${A}/credentials`, { body: { username: 'shared', password: 'Shared#pw1' } })).body;

@@ -51,6 +51,11 @@ export class EmulatorClient {
     return (await res.json()) as { ok: boolean; reason?: string };
   }
 
+  /** Where an inbound call to `e164` would go: its trunk and the origination URIs Vobiz would try. */
+  async inboundRoute(e164: string): Promise<{ ok: boolean; reason?: string; trunk_id?: string; targets?: string[] }> {
+    return (await this.adminCall("POST", "inbound-route", { e164 })) as { ok: boolean; reason?: string; trunk_id?: string; targets?: string[] };
+  }
+
   /** Replace the emulator's fault rules (see emulator/faults.ts); throws on a rejected rule. */
   async setFaults(rules: object[], seed?: number): Promise<void> {
     await this.adminCall("PUT", "faults", { rules, seed });
@@ -90,13 +95,13 @@ export function newStack(
   emu: RunningEmulator,
   name = "test",
   env: Record<string, string> = {},
-  extra: { parallel?: number; config?: Record<string, string>; stateFile?: string } = {},
+  extra: { parallel?: number; config?: Record<string, string>; stateFile?: string; programDir?: string; project?: string } = {},
 ): Stack {
   const dir = mkdtempSync(path.join(tmpdir(), "vobiz-stack-"));
   return new Stack({
-    project: "vobiz-quickstart",
+    project: extra.project ?? "vobiz-quickstart",
     stack: name,
-    programDir: quickstartDir,
+    programDir: extra.programDir ?? quickstartDir,
     stateFile: extra.stateFile ?? path.join(dir, "state.json"),
     config: { "vobiz:endpoint": emu.url, "vobiz:authId": emu.authId, "vobiz:retryBaseMs": "20", ...extra.config },
     secretConfig: { "vobiz:authToken": emu.authToken },

@@ -8,6 +8,7 @@ import {
   itemsPageSchema,
   metaPageSchema,
   numberSchema,
+  originationUriSchema,
   purchaseSchema,
   releaseSchema,
   subAccountCreatedSchema,
@@ -103,6 +104,20 @@ export class VobizApi {
   }
   deleteIpAcl(id: string) {
     return this.callNoContent({ method: "DELETE", path: `${this.account()}/ip-acl/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/ip-acl/${id}` });
+  }
+
+  // --- origination URIs (no single GET; only name and priority are updatable, notes §9.4) ---
+  createOriginationUri(body: Record<string, unknown>, idempotencyKey: string) {
+    return this.call(originationUriSchema, { method: "POST", path: `${this.account()}/origination-uris`, body, idempotencyKey, operation: "POST /Account/{auth_id}/origination-uris" });
+  }
+  listOriginationUris() {
+    return this.listMeta(originationUriSchema, `${this.account()}/trunks/origination-uris`, "GET /Account/{auth_id}/trunks/origination-uris");
+  }
+  updateOriginationUri(id: string, body: { name: string; priority: number }) {
+    return this.call(originationUriSchema, { method: "PUT", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/origination-uris/${id}` });
+  }
+  deleteOriginationUri(id: string) {
+    return this.callNoContent({ method: "DELETE", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/origination-uris/${id}` });
   }
 
   // --- numbers ---

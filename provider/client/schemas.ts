@@ -19,6 +19,12 @@ export const trunkSchema = z.object({
   credential_uuid: optString,
   ipacl_uuid: optString,
   webhook_url: optString,
+  primary_uri_uuid: optString,
+  fallback_uri_uuid: optString,
+  inbound_destination: optString,
+  recording: z.boolean().default(false),
+  enable_transcription: z.boolean().default(false),
+  pii_redaction: z.boolean().default(false),
 });
 export type TrunkObject = z.infer<typeof trunkSchema>;
 
@@ -37,6 +43,17 @@ export const ipAclSchema = z.object({
   enabled: z.boolean().default(true),
 });
 export type IpAclObject = z.infer<typeof ipAclSchema>;
+
+export const originationUriSchema = z.object({
+  id: z.string(),
+  uri: z.string(),
+  priority: z.number(),
+  weight: z.number().default(10),
+  enabled: z.boolean().default(true),
+  transport: z.string().default(""),
+  description: z.string().default(""),
+});
+export type OriginationUriObject = z.infer<typeof originationUriSchema>;
 
 export const numberSchema = z.object({
   id: z.string(),

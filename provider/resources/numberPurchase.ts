@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
-import { Ctx, exactlyOne, PartialCreateError, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
+import { Ctx, exactlyOne, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
 import { adoptByKey, e164, uuidRef } from "../validation";
+import { assign, claimNumber, ownedNumber, reroute } from "./numbers";
 
 const schema = z.object({
   number: e164,
@@ -25,23 +26,6 @@ function liveFields(n: NumberObject): Props {
     currency: n.currency,
     trunkId: n.trunk_group_id || undefined,
   };
-}
-
-/** The number if this account holds it (a number in its release cooldown no longer counts). */
-async function ownedNumber(ctx: Ctx, e164: string): Promise<NumberObject | undefined> {
-  const n = await ctx.api.findOwnedNumber(e164);
-  return n && n.status !== "pending_release" && n.status !== "released" ? n : undefined;
-}
-
-/** Routes a number to a trunk once, even when the answer to the assign call is lost. */
-async function assign(ctx: Ctx, e164: string, trunkId: string): Promise<void> {
-  await ctx.writeOnce({
-    what: `route of ${e164} to trunk ${trunkId}`,
-    body: { assign: e164, trunkId },
-    send: async () => (await ctx.api.assignNumber(e164, trunkId), true),
-    find: async () => ((await ownedNumber(ctx, e164))?.trunk_group_id === trunkId ? true : undefined),
-    alreadyDone: (e) => e.status === 400 && /already assigned/i.test(e.apiMessage),
-  });
 }
 
 /** Buys a number once, even when the answer to the purchase is lost. */
@@ -82,6 +66,10 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   typeName: "NumberPurchase",
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update", adopt: "createOnly" },
+  checkRules(ctx, inputs, unknown) {
+    const conflict = unknown.has("number") ? undefined : claimNumber(ctx, "NumberPurchase", inputs.number);
+    return { failures: conflict ? [{ property: "number", reason: conflict }] : [] };
+  },
   async create(ctx, inputs) {
     const bought = (await restorePendingRelease(ctx, inputs.number)) ?? (await purchase(ctx, inputs.number));
     const outs = { ...liveFields(bought), trunkId: undefined }; // the lifecycle adds the inputs
@@ -106,20 +94,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
     return n && liveFields(n);
   },
   async update(ctx, id, olds, news) {
-    const previous = olds.trunkId as string | undefined;
-    if (previous !== news.trunkId) {
-      // Vobiz refuses to assign an assigned number, so the old route must go first (notes §10.5).
-      if (previous) await unlessNotFound(ctx.api.unassignNumber(id));
-      if (news.trunkId) {
-        try {
-          await assign(ctx, id, news.trunkId);
-        } catch (e) {
-          // Never leave the number unrouted: put the old route back, then report.
-          if (previous) await assign(ctx, id, previous).catch(() => undefined);
-          throw e;
-        }
-      }
-    }
+    await reroute(ctx, id, olds.trunkId as string | undefined, news.trunkId);
     return { trunkId: news.trunkId };
   },
   async delete(ctx, id, outs) {

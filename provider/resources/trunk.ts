@@ -16,12 +16,29 @@ const schema = z.object({
   credentialId: uuidRef.optional(),
   ipAclId: uuidRef.optional(),
   webhookUrl: z.url({ protocol: /^https?$/, error: "must be a public http(s) URL" }).max(500).optional(),
+  // Inbound routing: where Vobiz sends calls to this trunk's numbers (OriginationUri ids).
+  primaryUriId: uuidRef.optional(),
+  fallbackUriId: uuidRef.optional(),
+  inboundDestination: z.string().min(1).max(255, "must be at most 255 characters").optional(),
+  // Optional without defaults, so state written before these existed shows no diff.
+  recording: z.boolean().optional(),
+  enableTranscription: z.boolean().optional(),
+  piiRedaction: z.boolean().optional(),
   // A trunk id, or true for the one trunk with this name.
   adopt: adoptByIdOrKey,
 });
 type TrunkInputs = z.infer<typeof schema>;
 
-const refFields = { credentialId: "credential_uuid", ipAclId: "ipacl_uuid", webhookUrl: "webhook_url" } as const;
+const refFields = {
+  credentialId: "credential_uuid",
+  ipAclId: "ipacl_uuid",
+  webhookUrl: "webhook_url",
+  primaryUriId: "primary_uri_uuid",
+  fallbackUriId: "fallback_uri_uuid",
+  inboundDestination: "inbound_destination",
+} as const;
+/** Flags that, once set, are sent as false when removed (a partial PUT keeps omitted keys). */
+const flagFields = { recording: "recording", enableTranscription: "enable_transcription", piiRedaction: "pii_redaction" } as const;
 
 function requestBody(inputs: TrunkInputs, olds?: Props): Props {
   const body: Props = {
@@ -36,6 +53,11 @@ function requestBody(inputs: TrunkInputs, olds?: Props): Props {
     concurrent_calls_limit: inputs.concurrentCallsLimit,
     cps_limit: inputs.cpsLimit,
   };
+  for (const [input, apiField] of Object.entries(flagFields)) {
+    const v = inputs[input as keyof typeof flagFields];
+    if (v !== undefined) body[apiField] = v;
+    else if (olds?.[input] !== undefined) body[apiField] = false;
+  }
   for (const [input, apiField] of Object.entries(refFields)) {
     const v = inputs[input as keyof typeof refFields];
     // ASSUMPTION (notes §6.7): an empty string detaches a reference on update.
@@ -63,7 +85,43 @@ function liveFields(t: TrunkObject, declared: Props): Props {
     credentialId: t.credential_uuid || undefined,
     ipAclId: t.ipacl_uuid || undefined,
     webhookUrl: t.webhook_url || undefined,
+    primaryUriId: t.primary_uri_uuid || undefined,
+    fallbackUriId: t.fallback_uri_uuid || undefined,
+    inboundDestination: t.inbound_destination || undefined,
+    // Like direction: reported only when the program set them.
+    recording: declared.recording === undefined ? undefined : t.recording,
+    enableTranscription: declared.enableTranscription === undefined ? undefined : t.enable_transcription,
+    piiRedaction: declared.piiRedaction === undefined ? undefined : t.pii_redaction,
   };
+}
+
+/**
+ * The combinations Vobiz documents as traps (notes §6.1, §6.2): the API refuses transcription
+ * without recording and redaction without transcription; the others work but not as people expect.
+ */
+function checkRules(inputs: TrunkInputs, unknown: Set<string>) {
+  const known = (...keys: string[]) => keys.every((k) => !unknown.has(k));
+  const failures: { property: string; reason: string }[] = [];
+  const warnings: string[] = [];
+  if (known("enableTranscription", "recording") && inputs.enableTranscription && !inputs.recording) {
+    failures.push({ property: "enableTranscription", reason: "needs recording: true (Vobiz transcribes the call recording)" });
+  }
+  if (known("piiRedaction", "enableTranscription") && inputs.piiRedaction && !inputs.enableTranscription) {
+    failures.push({ property: "piiRedaction", reason: "needs enableTranscription: true (redaction works on the transcript)" });
+  }
+  if (known("transport", "secure") && inputs.transport === "tls" && !inputs.secure) {
+    warnings.push('transport is "tls" but secure is false: signalling is encrypted, media is not (SRTP is off); set secure: true for TLS with SRTP');
+  }
+  if (known("transport", "secure") && inputs.secure && inputs.transport !== "tls") {
+    warnings.push(`secure is true but transport is "${inputs.transport}": Vobiz's secure mode is TLS signalling with SRTP media; set transport: "tls"`);
+  }
+  if (known("direction", "primaryUriId", "fallbackUriId") && inputs.direction === "outbound" && (inputs.primaryUriId || inputs.fallbackUriId)) {
+    warnings.push("direction is outbound, so the origination URIs (which carry inbound calls) are never used");
+  }
+  if (known("primaryUriId", "fallbackUriId") && inputs.fallbackUriId && !inputs.primaryUriId) {
+    warnings.push("fallbackUriId is set without primaryUriId: Vobiz tries the primary origination URI first; set primaryUriId");
+  }
+  return { failures, warnings };
 }
 
 export const trunkSpec: ResourceSpec<TrunkInputs> = {
@@ -81,8 +139,15 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
     credentialId: "update",
     ipAclId: "update",
     webhookUrl: "update",
+    primaryUriId: "update",
+    fallbackUriId: "update",
+    inboundDestination: "update",
+    recording: "update",
+    enableTranscription: "update",
+    piiRedaction: "update",
     adopt: "createOnly",
   },
+  checkRules: (_ctx, inputs, unknown) => checkRules(inputs, unknown),
   async create(ctx, inputs) {
     const body = requestBody(inputs);
     const { value: t } = await ctx.writeOnce({
@@ -111,9 +176,9 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
     return liveFields(await ctx.api.updateTrunk(id, requestBody(news, olds)), news);
   },
   async delete(ctx, id, outs) {
-    // Vobiz deletes the credential and ACL entry a trunk points to along with it (notes §6.8);
-    // those are separate resources, so detach them first.
-    const attached = Object.entries(refFields).filter(([input]) => input !== "webhookUrl" && outs[input] !== undefined);
+    // Vobiz deletes the credential, ACL entry and origination URIs a trunk points to along with it
+    // (notes §6.8); those are separate resources, so detach them first.
+    const attached = Object.entries(refFields).filter(([input]) => input !== "webhookUrl" && input !== "inboundDestination" && outs[input] !== undefined);
     if (attached.length) await ctx.api.updateTrunk(id, Object.fromEntries(attached.map(([, apiField]) => [apiField, ""])));
     await ctx.api.deleteTrunk(id);
   },

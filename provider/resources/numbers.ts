@@ -1,0 +1,59 @@
+// Number routing shared by NumberPurchase and NumberRoute: owned-number lookup, a once-only assign,
+// moving a route, and the rule that one number is routed by one resource of a stack.
+import { NumberObject } from "../client/schemas";
+import { Ctx, unlessNotFound } from "../lifecycle";
+
+/** The number if this account holds it (a number in its release cooldown no longer counts). */
+export async function ownedNumber(ctx: Ctx, e164: string): Promise<NumberObject | undefined> {
+  const n = await ctx.api.findOwnedNumber(e164);
+  return n && n.status !== "pending_release" && n.status !== "released" ? n : undefined;
+}
+
+/** Routes a number to a trunk once, even when the answer to the assign call is lost. */
+export async function assign(ctx: Ctx, e164: string, trunkId: string): Promise<void> {
+  await ctx.writeOnce({
+    what: `route of ${e164} to trunk ${trunkId}`,
+    body: { assign: e164, trunkId },
+    send: async () => (await ctx.api.assignNumber(e164, trunkId), true),
+    find: async () => ((await ownedNumber(ctx, e164))?.trunk_group_id === trunkId ? true : undefined),
+    alreadyDone: (e) => e.status === 400 && /already assigned/i.test(e.apiMessage),
+  });
+}
+
+/** Moves a route from `previous` to `next` (either may be none), never leaving it unrouted on failure. */
+export async function reroute(ctx: Ctx, e164: string, previous: string | undefined, next: string | undefined): Promise<void> {
+  if (previous === next) return;
+  // Vobiz refuses to assign an assigned number, so the old route must go first (notes §10.5).
+  if (previous) await unlessNotFound(ctx.api.unassignNumber(e164));
+  if (!next) return;
+  try {
+    await assign(ctx, e164, next);
+  } catch (e) {
+    // Put the old route back, then report.
+    if (previous) await assign(ctx, e164, previous).catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Which resources of this run declare which number. Every resource is checked in the one provider
+ * host of an operation before it is created or updated, so a NumberRoute and another resource for
+ * the same number always meet here, whichever comes first and however many run in parallel.
+ */
+const declaredNumbers = new Map<string, Map<string, string>>();
+
+/** Records that `ctx`'s resource declares `e164`; returns why that conflicts with another, if it does. */
+export function claimNumber(ctx: Ctx, typeName: string, e164: string): string | undefined {
+  const holders = declaredNumbers.get(e164) ?? new Map<string, string>();
+  declaredNumbers.set(e164, holders);
+  holders.set(ctx.identity, typeName);
+  for (const [identity, other] of holders) {
+    if (identity === ctx.identity || (typeName !== "NumberRoute" && other !== "NumberRoute")) continue;
+    const otherName = `${other} "${identity.slice(identity.lastIndexOf("/") + 1)}"`;
+    return (
+      `${e164} is also declared by ${otherName} in this stack; two resources would fight over its route. ` +
+      "A number bought with NumberPurchase is routed by its trunkId input; use NumberRoute only for a number bought elsewhere, once"
+    );
+  }
+  return undefined;
+}
