@@ -33,12 +33,17 @@ interface TypeCase {
   live(st: any, outs: Props): Props | undefined;
   /** Changes one updatable field out of band; returns its name. */
   changeOutOfBand(client: EmulatorClient, outs: Props): Promise<string>;
-  deleteOutOfBand(client: EmulatorClient, outs: Props): Promise<void>;
+  /** Absent where an out-of-band delete is not a gone object (a NumberRoute: see inbound.test.ts). */
+  deleteOutOfBand?(client: EmulatorClient, outs: Props): Promise<void>;
+  /** Prepares the emulator before the first up (e.g. numbers the account must already own). */
+  setup?(client: EmulatorClient): Promise<void>;
   /** Makes an object to adopt; returns the inputs that adopt it. */
-  adoptable(client: EmulatorClient): Promise<Inputs>;
+  adoptable?(client: EmulatorClient): Promise<Inputs>;
+  /** For a type that takes no adopt: inputs with adopt, and the check failure they must get. */
+  noAdopt?: { inputs: Inputs; error: RegExp };
   /** What else an adopt must have done (stack outputs include dependentTrunkId). */
   afterAdopt?(client: EmulatorClient, outputs: Props, logs: string[]): Promise<void>;
-  missing: { inputs: Inputs; error: RegExp };
+  missing?: { inputs: Inputs; error: RegExp };
   /** Inputs fed with a value unknown at preview, and the step that preview must plan. */
   unknown(u: pulumi.Output<string>): Inputs;
   unknownPlan: "preview-update" | "preview-replace";
@@ -237,6 +242,65 @@ const cases: TypeCase[] = [
     createPath: /^POST \/api\/v1\/Account\/[^/]+\/numbers\/purchase-from-inventory$/,
     leftovers: (st) => st.numbers.filter((n: any) => n.account_id && n.status === "active"),
   },
+  {
+    type: "OriginationUri",
+    declare: (i) => new vobiz.OriginationUri("subject", i as any),
+    dependent: (subject) => new vobiz.Trunk("dependent", { name: "uses-subject", direction: "inbound", primaryUriId: (subject as vobiz.OriginationUri).uriId }),
+    base: { name: "agent", uri: "sip:agent.example.com" },
+    updates: [{ name: "agent-renamed" }, { priority: 2 }],
+    replaces: [{ uri: "sip:inbound@agent2.example.com:5080;transport=tcp" }, { weight: 20 }, { enabled: false }],
+    live: (st, o) => {
+      const u = st.origination_uris.find((x: any) => x.id === o.uriId);
+      return u && { name: u.description, uri: u.uri, priority: u.priority, weight: u.weight, enabled: u.enabled };
+    },
+    async changeOutOfBand(client, o) {
+      await ok(client.api("PUT", client.account(`/origination-uris/${o.uriId}`), { name: o.name, priority: 7 }));
+      return "priority";
+    },
+    async deleteOutOfBand(client, o) {
+      await ok(client.api("DELETE", client.account(`/origination-uris/${o.uriId}`)));
+    },
+    async adoptable(client) {
+      await ok(client.api("POST", client.account("/origination-uris"), { name: "made-in-console", sip_uri: "sip:pbx.example.net", priority: 3 }));
+      return { name: "adopted", uri: "sip:pbx.example.net", priority: 1, adopt: true };
+    },
+    missing: {
+      inputs: { name: "nobody", uri: "sip:none.example.net", adopt: "00000000-0000-4000-8000-000000000000" },
+      error: /OriginationUri "subject": create failed: adopt: origination URI 00000000-0000-4000-8000-000000000000 does not exist/,
+    },
+    unknown: (u) => ({ uri: u }),
+    unknownPlan: "preview-replace",
+    createPath: /^POST \/api\/v1\/Account\/[^/]+\/origination-uris$/,
+    leftovers: (st) => st.origination_uris,
+  },
+  {
+    type: "NumberRoute",
+    helpers: trunkHelpers,
+    async setup(client) {
+      for (const n of numbers.slice(0, 2)) await ok(client.api("POST", client.account("/numbers/purchase-from-inventory"), { e164: n }));
+    },
+    declare: (i) => new vobiz.NumberRoute("subject", i as any),
+    base: { number: "#0", trunkId: (h: Helpers) => h.trunkA },
+    updates: [{ trunkId: (h: Helpers) => h.trunkB }, { trunkId: (h: Helpers) => h.trunkA }],
+    replaces: [{ number: "#1" }],
+    live: (st, o) => {
+      const n = st.numbers.find((x: any) => x.e164 === o.number && x.account_id && x.status === "active");
+      return n && { number: n.e164, trunkId: n.trunk_group_id };
+    },
+    async changeOutOfBand(client, o) {
+      await ok(client.api("DELETE", client.account(`/numbers/${encodeURIComponent(String(o.number))}/assign`)));
+      return "trunkId";
+    },
+    noAdopt: {
+      inputs: { number: "#0", trunkId: (h: Helpers) => h.trunkA, adopt: true },
+      error: /NumberRoute subject \(check\): subject: adopt: NumberRoute takes no adopt: it always routes a number the account already owns/,
+    },
+    unknown: (u) => ({ trunkId: u }),
+    unknownPlan: "preview-update",
+    createPath: /^POST \/api\/v1\/Account\/[^/]+\/numbers\/[^/]+\/assign$/,
+    // Destroy gives the numbers back unrouted, as they were found; they stay owned.
+    leftovers: (st) => st.numbers.filter((n: any) => n.trunk_group_id),
+  },
 ];
 
 /** Inventory numbers for the NumberPurchase case: "#i" in its inputs stands for numbers[i]. */
@@ -281,6 +345,7 @@ for (const c of cases) {
     before(async () => {
       ({ emu, client } = await startTestEmulator());
       numbers = await client.inventory("IN", 4);
+      await c.setup?.(client);
       stack = newStack(emu, `life-${c.type}`);
     });
     after(async () => {
@@ -339,7 +404,7 @@ for (const c of cases) {
         if (c.dependent) assert.ok(ops(r).includes("update dependent"), "the dependent is re-pointed");
         const writes = await writesOf(client);
         const created = writes.findIndex((w) => c.createPath.test(w));
-        const oldId = String(old.credentialId ?? old.number ?? old.trunkId);
+        const oldId = String(old.credentialId ?? old.uriId ?? old.number ?? old.trunkId);
         const deleted = writes.findIndex((w) => w.startsWith("DELETE") && w.includes(encodeURIComponent(oldId)));
         assert.ok(created >= 0 && deleted > created, `created before the old one was deleted: ${writes.join(", ")}`);
         await assertLiveMatches();
@@ -358,8 +423,8 @@ for (const c of cases) {
       await assertQuiet();
     });
 
-    it("an out-of-band delete is shown by refresh and recreated by up", async () => {
-      await c.deleteOutOfBand(client, subject());
+    if (c.deleteOutOfBand) it("an out-of-band delete is shown by refresh and recreated by up", async () => {
+      await c.deleteOutOfBand!(client, subject());
       const refreshed = await stack.refresh();
       assert.ok(refreshed.steps.some((s) => s.op === "refresh-gone" && s.name === "subject"));
       const r = await up(declared);
@@ -380,10 +445,22 @@ for (const c of cases) {
       assert.deepEqual(c.leftovers(await client.state()), []);
     });
 
-    it("adopt takes over an existing object without creating one, and fails clearly on a missing one", async () => {
+    if (c.noAdopt) it("adopt is refused at check, saying why", async () => {
+      const refusing = newStack(emu, `adopt-${c.type}`);
+      await client.clearRequests();
+      const err = await refusing.up(programFor(c, c.noAdopt!.inputs)).then(
+        () => assert.fail("adopt must be refused"),
+        (e: StackError) => e,
+      );
+      assert.match(err.message, c.noAdopt!.error);
+      assert.deepEqual((await writesOf(client)).filter((w) => c.createPath.test(w)), [], "nothing routed for the subject");
+      await refusing.destroy();
+    });
+
+    if (c.adoptable) it("adopt takes over an existing object without creating one, and fails clearly on a missing one", async () => {
       await resetEmulator(emu);
       const adopting = newStack(emu, `adopt-${c.type}`);
-      const inputs = await c.adoptable(client);
+      const inputs = await c.adoptable!(client);
       await client.clearRequests();
       const r = await adopting.up(programFor(c, inputs));
       assert.deepEqual(
@@ -402,11 +479,11 @@ for (const c of cases) {
 
       const failing = newStack(emu, `adopt-missing-${c.type}`);
       await client.clearRequests();
-      const err = await failing.up(programFor(c, c.missing.inputs)).then(
+      const err = await failing.up(programFor(c, c.missing!.inputs)).then(
         () => assert.fail("adopting a missing object must fail"),
         (e: StackError) => e,
       );
-      assert.match(err.message, c.missing.error);
+      assert.match(err.message, c.missing!.error);
       assert.deepEqual((await writesOf(client)).filter((w) => c.createPath.test(w)), [], "nothing created for the subject");
       await failing.destroy();
     });
