@@ -26,7 +26,8 @@ async function held(ctx: Ctx, number: string): Promise<NumberObject> {
   if (n) return n;
   throw new Error(
     `${number} is not a number this account holds (GET /Account/{auth_id}/numbers does not list it as active): ` +
-      "NumberRoute only routes numbers the account already owns and never buys one; buy it first, or declare it with NumberPurchase",
+      "NumberRoute only routes numbers the account already owns and never buys one; buy it first, or declare it with NumberPurchase " +
+      "(whose trunkId routes it: a NumberPurchase of this number in the same stack is refused at its check)",
   );
 }
 
