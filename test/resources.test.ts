@@ -95,7 +95,9 @@ const cases: TypeCase[] = [
     helpers: () => {
       const cred = new vobiz.SipCredential("cred", { username: "helper", password: "Helper#Pass1" });
       const wl = new vobiz.IpWhitelist("wl", { entries: [{ ip: "49.36.12.20", label: "helper" }] });
-      return { credentialId: cred.credentialId, ipAclId: wl.primaryEntryId };
+      const primary = new vobiz.OriginationUri("uri-p", { name: "primary", uri: "sip:agent.example.com" });
+      const fallback = new vobiz.OriginationUri("uri-f", { name: "fallback", uri: "sip:backup.example.com", priority: 2 });
+      return { credentialId: cred.credentialId, ipAclId: wl.primaryEntryId, primaryUriId: primary.uriId, fallbackUriId: fallback.uriId };
     },
     declare: (i) => new vobiz.Trunk("subject", i as any),
     base: { name: "trunk-one" },
@@ -110,6 +112,13 @@ const cases: TypeCase[] = [
       { credentialId: (h: Helpers) => h.credentialId },
       { ipAclId: (h: Helpers) => h.ipAclId },
       { webhookUrl: "https://hooks.example.com/vobiz" },
+      { direction: "inbound", primaryUriId: (h: Helpers) => h.primaryUriId },
+      { fallbackUriId: (h: Helpers) => h.fallbackUriId },
+      { inboundDestination: "agent-queue" },
+      { recording: true },
+      { enableTranscription: true },
+      { piiRedaction: true },
+      { recording: undefined, enableTranscription: undefined, piiRedaction: undefined, fallbackUriId: undefined },
     ],
     replaces: [],
     live: (st, o) => {
@@ -127,6 +136,13 @@ const cases: TypeCase[] = [
           credentialId: t.credential_uuid,
           ipAclId: t.ipacl_uuid,
           webhookUrl: t.webhook_url,
+          primaryUriId: t.primary_uri_uuid,
+          fallbackUriId: t.fallback_uri_uuid,
+          inboundDestination: t.inbound_destination,
+          // Removed flags read back as the API's default.
+          recording: t.recording || undefined,
+          enableTranscription: t.enable_transcription || undefined,
+          piiRedaction: t.pii_redaction || undefined,
         }
       );
     },
