@@ -59,6 +59,16 @@ const trunkHelpers = () => {
   return { trunkA: a.trunkId, trunkB: b.trunkId };
 };
 
+/** An owned number as the emulator holds it (NumberPurchase, NumberRoute). */
+const numberLive = (st: any, o: Props) => {
+  const n = st.numbers.find((x: any) => x.e164 === o.number && x.account_id && x.status === "active");
+  return n && { number: n.e164, trunkId: n.trunk_group_id };
+};
+async function unrouteOutOfBand(client: EmulatorClient, o: Props): Promise<string> {
+  await ok(client.api("DELETE", client.account(`/numbers/${encodeURIComponent(String(o.number))}/assign`)));
+  return "trunkId";
+}
+
 const cases: TypeCase[] = [
   {
     type: "SubAccount",
@@ -237,14 +247,8 @@ const cases: TypeCase[] = [
     base: { number: "#0", trunkId: (h: Helpers) => h.trunkA },
     updates: [{ trunkId: (h: Helpers) => h.trunkB }, { trunkId: undefined }, { trunkId: (h: Helpers) => h.trunkA }, { releaseImmediately: true }],
     replaces: [{ number: "#1" }],
-    live: (st, o) => {
-      const n = st.numbers.find((x: any) => x.e164 === o.number && x.account_id && x.status === "active");
-      return n && { number: n.e164, trunkId: n.trunk_group_id };
-    },
-    async changeOutOfBand(client, o) {
-      await ok(client.api("DELETE", client.account(`/numbers/${encodeURIComponent(String(o.number))}/assign`)));
-      return "trunkId";
-    },
+    live: numberLive,
+    changeOutOfBand: unrouteOutOfBand,
     async deleteOutOfBand(client, o) {
       await ok(client.api("DELETE", client.account(`/numbers/${encodeURIComponent(String(o.number))}`)));
     },
@@ -299,14 +303,8 @@ const cases: TypeCase[] = [
     base: { number: "#0", trunkId: (h: Helpers) => h.trunkA },
     updates: [{ trunkId: (h: Helpers) => h.trunkB }, { trunkId: (h: Helpers) => h.trunkA }],
     replaces: [{ number: "#1" }],
-    live: (st, o) => {
-      const n = st.numbers.find((x: any) => x.e164 === o.number && x.account_id && x.status === "active");
-      return n && { number: n.e164, trunkId: n.trunk_group_id };
-    },
-    async changeOutOfBand(client, o) {
-      await ok(client.api("DELETE", client.account(`/numbers/${encodeURIComponent(String(o.number))}/assign`)));
-      return "trunkId";
-    },
+    live: numberLive,
+    changeOutOfBand: unrouteOutOfBand,
     noAdopt: {
       inputs: { number: "#0", trunkId: (h: Helpers) => h.trunkA, adopt: true },
       error: /NumberRoute subject \(check\): subject: adopt: NumberRoute takes no adopt: it always routes a number the account already owns/,

@@ -3,7 +3,7 @@ import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
 import { Ctx, exactlyOne, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
 import { adoptByKey, e164, uuidRef } from "../validation";
-import { assign, claimNumber, ownedNumber, reroute } from "./numbers";
+import { assign, numberClaimRule, ownedNumber, updateRoute } from "./numbers";
 
 const schema = z.object({
   number: e164,
@@ -66,10 +66,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   typeName: "NumberPurchase",
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update", adopt: "createOnly" },
-  checkRules(ctx, inputs, unknown) {
-    const conflict = unknown.has("number") ? undefined : claimNumber(ctx, "NumberPurchase", inputs.number);
-    return { failures: conflict ? [{ property: "number", reason: conflict }] : [] };
-  },
+  checkRules: numberClaimRule("NumberPurchase"),
   async create(ctx, inputs) {
     const bought = (await restorePendingRelease(ctx, inputs.number)) ?? (await purchase(ctx, inputs.number));
     const outs = { ...liveFields(bought), trunkId: undefined }; // the lifecycle adds the inputs
@@ -93,10 +90,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
     const n = await ownedNumber(ctx, id);
     return n && liveFields(n);
   },
-  async update(ctx, id, olds, news) {
-    await reroute(ctx, id, olds.trunkId as string | undefined, news.trunkId);
-    return { trunkId: news.trunkId };
-  },
+  update: updateRoute,
   async delete(ctx, id, outs) {
     const immediate = outs.releaseImmediately === true;
     ctx.warn(

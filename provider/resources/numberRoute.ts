@@ -3,7 +3,7 @@ import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
 import { Ctx, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
 import { e164, uuidRef } from "../validation";
-import { assign, claimNumber, ownedNumber, reroute } from "./numbers";
+import { assign, numberClaimRule, ownedNumber, reroute, updateRoute } from "./numbers";
 
 const schema = z.object({
   number: e164,
@@ -35,10 +35,7 @@ export const numberRouteSpec: ResourceSpec<RouteInputs> = {
   typeName: "NumberRoute",
   schema,
   fields: { number: "replace", trunkId: "update" },
-  checkRules(ctx, inputs, unknown) {
-    const conflict = unknown.has("number") ? undefined : claimNumber(ctx, "NumberRoute", inputs.number);
-    return { failures: conflict ? [{ property: "number", reason: conflict }] : [] };
-  },
+  checkRules: numberClaimRule("NumberRoute"),
   async create(ctx, inputs) {
     const n = await held(ctx, inputs.number);
     // What destroy gives back: the trunk the number was routed to before this resource, if any.
@@ -50,10 +47,7 @@ export const numberRouteSpec: ResourceSpec<RouteInputs> = {
     const n = await ownedNumber(ctx, id);
     return n && liveFields(n);
   },
-  async update(ctx, id, olds, news) {
-    await reroute(ctx, id, olds.trunkId as string | undefined, news.trunkId);
-    return { trunkId: news.trunkId };
-  },
+  update: updateRoute,
   async delete(ctx, id, outs) {
     const previous = outs.previousTrunkId as string | undefined;
     const n = await ownedNumber(ctx, id);

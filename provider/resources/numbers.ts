@@ -1,7 +1,7 @@
 // Number routing shared by NumberPurchase and NumberRoute: owned-number lookup, a once-only assign,
 // moving a route, and the rule that one number is routed by one resource of a stack.
 import { NumberObject } from "../client/schemas";
-import { Ctx, unlessNotFound } from "../lifecycle";
+import { Ctx, Props, unlessNotFound } from "../lifecycle";
 
 /** The number if this account holds it (a number in its release cooldown no longer counts). */
 export async function ownedNumber(ctx: Ctx, e164: string): Promise<NumberObject | undefined> {
@@ -35,6 +35,12 @@ export async function reroute(ctx: Ctx, e164: string, previous: string | undefin
   }
 }
 
+/** Update for resources whose only in-place change is the number's route (trunkId). */
+export async function updateRoute(ctx: Ctx, id: string, olds: Props, news: { trunkId?: string }): Promise<Props> {
+  await reroute(ctx, id, olds.trunkId as string | undefined, news.trunkId);
+  return { trunkId: news.trunkId };
+}
+
 /**
  * Which resources of this run declare which number. Every resource is checked in the one provider
  * host of an operation before it is created or updated, so a NumberRoute and another resource for
@@ -56,4 +62,12 @@ export function claimNumber(ctx: Ctx, typeName: string, e164: string): string | 
     );
   }
   return undefined;
+}
+
+/** The check rule of every resource that declares a number: refuse a conflicting declaration. */
+export function numberClaimRule(typeName: string) {
+  return (ctx: Ctx, inputs: { number: string }, unknown: Set<string>) => {
+    const conflict = unknown.has("number") ? undefined : claimNumber(ctx, typeName, inputs.number);
+    return { failures: conflict ? [{ property: "number", reason: conflict }] : [] };
+  };
 }
