@@ -2,6 +2,7 @@
 import { fail } from './errors';
 import { FaultInjector, FaultKind, parseFaultConfig } from './faults';
 import { IdempotencyStore, parseIdempotencyMode } from './idempotency';
+import { parseRateLimit, RequestRateLimit } from './rateLimit';
 import { PhoneNumber, State, adminView, seedState } from './state';
 import { money, nowIso, secretMatches, seededUuid } from './util';
 import { E164, Fields, fieldsOf, unknownKey } from './validate';
@@ -16,7 +17,8 @@ import type { Options, Reply } from './routes';
 export interface LogEntry {
   seq: number; method: string; path: string; query: string; status: number; request_id: string;
   auth_id: string | null; idempotency_key: string | null; duration_ms: number;
-  fault: FaultKind | null; at: number;
+  /** An injected fault, or 'rate-limit' for a 429 from the account's request-rate limit. */
+  fault: FaultKind | 'rate-limit' | null; at: number;
 }
 
 /** What the admin API can touch; owned by the server in index.ts. */
@@ -27,6 +29,7 @@ export interface World {
   seq: number;
   faults: FaultInjector;
   idempotency: IdempotencyStore;
+  rateLimit: RequestRateLimit;
 }
 
 type AdminHandler = (w: World, body: unknown) => Reply;
@@ -34,9 +37,10 @@ type AdminHandler = (w: World, body: unknown) => Reply;
 const adminBad = (message: string): never => fail('admin', 400, message);
 const faultsView = (w: World): Reply => ({ status: 200, body: w.faults.config });
 const idempotencyView = (w: World): Reply => ({ status: 200, body: { mode: w.idempotency.mode } });
+const rateLimitView = (w: World): Reply => ({ status: 200, body: w.rateLimit.config });
 
 const ADMIN: Record<string, AdminHandler> = {
-  // Faults and the idempotency mode survive a reset (a test sets them up once per file);
+  // Faults, the rate limit and the idempotency mode survive a reset (a test sets them up once per file);
   // stored idempotent replies do not, since they describe the state being thrown away.
   'POST /__emulator/reset': (w) => {
     w.state = seedState(w.opts.authId, w.opts.balances);
@@ -70,6 +74,11 @@ const ADMIN: Record<string, AdminHandler> = {
     if (extra !== undefined) adminBad(`unknown key "${extra}"`);
     w.idempotency.setMode(parseIdempotencyMode(f.obj.mode, adminBad));
     return idempotencyView(w);
+  },
+  'GET /__emulator/rate-limit': rateLimitView,
+  'PUT /__emulator/rate-limit': (w, body) => {
+    w.rateLimit.configure(parseRateLimit(body, adminBad));
+    return rateLimitView(w);
   },
 };
 

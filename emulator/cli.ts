@@ -20,6 +20,7 @@ const USAGE = `Usage: node dist/emulator/cli.js [options]
                                          e.g. --fault 'POST /api/v1/Account/*/trunks errorRate=0.5 times=3'
   --fault-seed N                       seed for the fault PRNG (same seed + same requests = same faults)
   --idempotency ignore|honour          honour: replay the stored reply for a repeated Idempotency-Key (default ignore)
+  --rate-limit N                       answer 429 with Retry-After beyond N requests per second per account (default: no limit)
   --help                               show this help`;
 
 function usage(message?: string): never {
@@ -85,6 +86,12 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): EmulatorOptio
         break;
       }
       case '--idempotency': o.idempotency = parseIdempotencyMode(value(), () => usage(`--idempotency must be one of: ${IDEMPOTENCY_MODES.join(', ')}`)); break;
+      case '--rate-limit': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 100_000) usage(`--rate-limit must be an integer from 0 to 100000, got ${v}`);
+        o.rateLimit = { perSecond: Number(v) };
+        break;
+      }
       case '--help': case '-h':
         process.stdout.write(USAGE + '\n');
         process.exit(0);

@@ -8,6 +8,7 @@ import { ApiError, Family, accountMismatch, fail, invalidToken, meUnauthorized, 
 import { FaultConfigInput, FaultInjector, faultReply, parseFaultConfig } from './faults';
 import { IdempotencyMode, IdempotencyStore, parseIdempotencyMode } from './idempotency';
 import { Options, Reply, ROUTES, Route } from './routes';
+import { parseRateLimit, RateLimitConfig, RequestRateLimit } from './rateLimit';
 import { Account, DEFAULT_BALANCES, DEFAULT_RELEASE_FEES, loadState, saveState, seedState, tick } from './state';
 import { hashSecret, newRequestId, nowIso, secretMatches } from './util';
 
@@ -34,6 +35,8 @@ export interface EmulatorOptions {
   faults?: FaultConfigInput;
   /** Idempotency-Key semantics: 'ignore' (documented Vobiz behaviour, default) or 'honour' (replay). */
   idempotency?: IdempotencyMode;
+  /** Requests per second per account, beyond which the API answers 429 with Retry-After (default: none). */
+  rateLimit?: RateLimitConfig;
 }
 
 export interface RunningEmulator {
@@ -202,7 +205,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   const loaded = statePath ? loadState(statePath, o.authId) : null;
   const faults = new FaultInjector(opts.faults === undefined ? undefined : parseFaultConfig(opts.faults, bad));
   const idempotency = new IdempotencyStore(parseIdempotencyMode(opts.idempotency ?? 'ignore', bad));
-  const w: World = { state: loaded ?? seedState(o.authId, o.balances), opts: o, log: [], seq: 0, faults, idempotency };
+  const rateLimit = new RequestRateLimit(opts.rateLimit === undefined ? undefined : parseRateLimit(opts.rateLimit, bad));
+  const w: World = { state: loaded ?? seedState(o.authId, o.balances), opts: o, log: [], seq: 0, faults, idempotency, rateLimit };
   const persist = () => statePath && saveState(statePath, w.state);
   if (!loaded) persist();
   let closed = false;
@@ -254,11 +258,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const query = qi < 0 ? '' : url.slice(qi + 1);
     if (path.startsWith('/__emulator/')) return onAdmin(req, res, method, path, requestId);
 
-    const { delayMs, fault } = w.faults.decide(method, path);
+    const decided = w.faults.decide(method, path);
+    const { delayMs } = decided;
+    let fault = decided.fault;
+    // The account's rate limit is spent on arrival, like a gateway's; injected faults come first.
+    const limitedFor = fault ? undefined : w.rateLimit.take(header(req, 'x-auth-id') ?? '', at);
+    if (limitedFor !== undefined) fault = { kind: '429', retryAfterSeconds: limitedFor, retryAfterForm: 'seconds' };
     const entry: LogEntry = {
       seq: ++w.seq, method, path, query, status: 0, request_id: requestId,
       auth_id: header(req, 'x-auth-id') ?? null, idempotency_key: header(req, 'idempotency-key') ?? null,
-      duration_ms: 0, fault: fault?.kind ?? null, at,
+      duration_ms: 0, fault: limitedFor !== undefined ? 'rate-limit' : (fault?.kind ?? null), at,
     };
     w.log.push(entry);
     if (w.log.length > MAX_LOG) w.log.splice(0, w.log.length - MAX_LOG);

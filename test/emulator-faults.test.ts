@@ -53,6 +53,7 @@ beforeEach(async () => {
   await admin('POST', 'reset');
   await client.clearFaults();
   await client.setIdempotency('ignore');
+  await admin('PUT', 'rate-limit', { perSecond: 0 });
 });
 
 describe('fault kinds', () => {
@@ -324,6 +325,40 @@ describe('idempotency switch', () => {
     assert.deepEqual((await admin('GET', 'idempotency')).body, { mode: 'honour' });
     const fresh = await call('POST', TRUNKS, { body: { name: 't' }, key });
     assert.deepEqual([fresh.status, fresh.headers.get('idempotent-replayed')], [201, null]);
+  });
+});
+
+describe('request-rate limit', () => {
+  test('off by default; beyond perSecond the documented 429 with Retry-After, logged as rate-limit; refilled a second later', async () => {
+    assert.deepEqual((await admin('GET', 'rate-limit')).body, { perSecond: 0 });
+    assert.deepEqual(await statuses(12), Array(12).fill(200));
+    assert.deepEqual((await admin('PUT', 'rate-limit', { perSecond: 5 })).body, { perSecond: 5 });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => call('GET', TRUNKS)));
+    assert.deepEqual(burst.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 429, 429, 429]);
+    const limited = burst.find((r) => r.status === 429)!;
+    assert.equal(limited.headers.get('retry-after'), '1');
+    assert.equal(limited.body.error.code, 'RATE_LIMIT_EXCEEDED');
+    assert.match(limited.body.requestId, REQ_ID);
+    const log = (await client.requests()).slice(-8);
+    assert.equal(log.filter((e) => e.fault === 'rate-limit' && e.status === 429).length, 3);
+    // Another account has its own bucket.
+    const other = await call('GET', `${emu.url}/api/v1/Account/MA_OTHER000/trunks`, { auth: ['MA_OTHER000', 'x'] });
+    assert.equal(other.status, 401);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(await statuses(5), Array(5).fill(200));
+  });
+
+  test('bad settings are refused by the admin API, the options and the CLI', async () => {
+    const bad = await admin('PUT', 'rate-limit', { perSecond: -1 });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /perSecond must be an integer from 0 to 100000, got -1/);
+    assert.match(JSON.stringify((await admin('PUT', 'rate-limit', { perSecond: 5, burst: 2 })).body), /unknown rate limit key \\"burst\\"/);
+    await assert.rejects(startEmulator({ port: 0, rateLimit: { perSecond: 1.5 } }), /perSecond must be an integer/);
+    assert.deepEqual(parseArgs(['--rate-limit', '20'], {}).rateLimit, { perSecond: 20 });
+    const cli = path.join(__dirname, '..', 'emulator', 'cli.js');
+    const r = spawnSync(process.execPath, [cli, '--rate-limit', 'fast'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /--rate-limit must be an integer from 0 to 100000, got fast/);
   });
 });
 
