@@ -296,7 +296,8 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
   if (!inflight.write(name, { nonce, at: interrupted?.at ?? Date.now(), ...(before ? { before: [...before] } : {}) })) {
     ctx.warn(`cannot keep an in-flight record in ${inflight.dir()} (set VOBIZ_INFLIGHT_DIR to a writable folder): if this run is killed mid-create, the next run cannot recognise what it made`);
   }
-  const lookup = async (): Promise<T | undefined> => (c ? newOne(await c.list(), before!) : await w.find?.());
+  // Read from the API, never the cache: the answer decides whether the write is sent again.
+  const lookup = (): Promise<T | undefined> => ctx.api.lists.fresh(async () => (c ? newOne(await c.list(), before!) : await w.find?.()));
   // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
   // when the process dies mid-call or the lookup itself fails.
   const settle = () => inflight.remove(name);
@@ -410,7 +411,8 @@ const beingReplaced = new Set<string>();
 async function createOrAdopt(spec: ResourceSpec<any>, ctx: Ctx, inputs: Props): Promise<{ id: string; outs: Props }> {
   const ref = inputs.adopt as true | string | undefined;
   if (ref === undefined || !spec.adopt) return spec.create(ctx, inputs);
-  const found = await spec.adopt(ctx, inputs, ref);
+  // What to take over is looked up in lists read now: an object made minutes ago counts.
+  const found = await ctx.api.lists.fresh(() => spec.adopt!(ctx, inputs, ref));
   if (beingReplaced.has(`${spec.typeName}/${found.id}`)) return spec.create(ctx, inputs);
   const outs = await spec.update(ctx, found.id, found.outs, inputs);
   return { id: found.id, outs: { ...found.outs, ...outs } };

@@ -16,12 +16,27 @@ import {
   subAccountSchema,
   trunkSchema,
 } from "./schemas";
+import { ListCache, ListKind, patches } from "./listCache";
+import { NumberObject, SubAccountObject, TrunkObject as Trunk } from "./schemas";
 import { ApiRequest, send, TransportSettings } from "./transport";
 
 const MAX_PAGE = 100;
 
+/** One list cache per API origin and account, for the life of the provider host. */
+const caches = new Map<string, ListCache>();
+
+const byId = (o: { id: string }) => o.id;
+const byTrunkId = (t: Trunk) => t.trunk_id;
+const byE164 = (n: NumberObject) => n.e164;
+
 export class VobizApi {
-  constructor(readonly settings: TransportSettings) {}
+  readonly lists: ListCache;
+
+  constructor(readonly settings: TransportSettings) {
+    const key = `${settings.endpoint}|${settings.authId}`;
+    this.lists = caches.get(key) ?? new ListCache();
+    caches.set(key, this.lists);
+  }
 
   get authId(): string {
     return this.settings.authId;
@@ -63,125 +78,162 @@ export class VobizApi {
 
   // --- trunks ---
   createTrunk(body: Record<string, unknown>, idempotencyKey: string) {
-    return this.call(trunkSchema, { method: "POST", path: `${this.account()}/trunks`, body, idempotencyKey, operation: "POST /Account/{auth_id}/trunks" });
+    return this.lists.write("trunks", () => this.call(trunkSchema, { method: "POST", path: `${this.account()}/trunks`, body, idempotencyKey, operation: "POST /Account/{auth_id}/trunks" }), patches.upsert(byTrunkId));
   }
   getTrunk(id: string) {
     return this.call(trunkSchema, { method: "GET", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, operation: `GET /Account/{auth_id}/trunks/${id}` });
   }
   updateTrunk(id: string, body: Record<string, unknown>) {
-    return this.call(trunkSchema, { method: "PUT", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/trunks/${id}` });
+    const put = () => this.call(trunkSchema, { method: "PUT", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/trunks/${id}` });
+    return this.lists.write("trunks", put, patches.upsert(byTrunkId));
   }
-  listTrunks() {
-    return this.listMeta(trunkSchema, `${this.account()}/trunks`, "GET /Account/{auth_id}/trunks");
+  listTrunks(maxAgeMs?: number) {
+    return this.lists.get("trunks", () => this.listMeta(trunkSchema, `${this.account()}/trunks`, "GET /Account/{auth_id}/trunks"), maxAgeMs);
+  }
+  /** A trunk from the shared list (one call for every trunk of a refresh), undefined if gone. */
+  async findTrunk(id: string) {
+    return (await this.listTrunks()).find((t) => t.trunk_id === id);
   }
   deleteTrunk(id: string) {
-    return this.callNoContent({ method: "DELETE", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/trunks/${id}` });
+    const del = () => this.callNoContent({ method: "DELETE", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/trunks/${id}` });
+    // Vobiz may delete what only this trunk used and unroutes its numbers: those lists are re-read.
+    return this.lists.write("trunks", del, patches.remove(byTrunkId, id), ["credentials", "ipAcl", "originationUris", "numbers"]);
   }
 
   // --- SIP credentials (no single GET: read = list + filter) ---
   createCredential(body: { username: string; password: string }, idempotencyKey: string) {
-    return this.call(credentialSchema, { method: "POST", path: `${this.account()}/credentials`, body, idempotencyKey, operation: "POST /Account/{auth_id}/credentials" });
+    const post = () => this.call(credentialSchema, { method: "POST", path: `${this.account()}/credentials`, body, idempotencyKey, operation: "POST /Account/{auth_id}/credentials" });
+    return this.lists.write("credentials", post, patches.upsert(byId));
   }
-  listCredentials() {
-    return this.listMeta(credentialSchema, `${this.account()}/trunks/credentials`, "GET /Account/{auth_id}/trunks/credentials");
+  listCredentials(maxAgeMs?: number) {
+    return this.lists.get("credentials", () => this.listMeta(credentialSchema, `${this.account()}/trunks/credentials`, "GET /Account/{auth_id}/trunks/credentials"), maxAgeMs);
   }
   updateCredential(id: string, body: Record<string, unknown>) {
-    return this.call(credentialSchema, { method: "PUT", path: `${this.account()}/credentials/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/credentials/${id}` });
+    const put = () => this.call(credentialSchema, { method: "PUT", path: `${this.account()}/credentials/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/credentials/${id}` });
+    return this.lists.write("credentials", put, patches.upsert(byId));
   }
   deleteCredential(id: string) {
-    return this.callNoContent({ method: "DELETE", path: `${this.account()}/credentials/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/credentials/${id}` });
+    return this.deleteTrunkChild("credentials", `/credentials/${encodeURIComponent(id)}`, `DELETE /Account/{auth_id}/credentials/${id}`, id);
+  }
+
+  /** Deleting a credential, IP ACL entry or URI also detaches it from trunks: their list is re-read. */
+  private deleteTrunkChild(kind: ListKind, path: string, operation: string, id: string) {
+    const del = () => this.callNoContent({ method: "DELETE", path: `${this.account()}${path}`, operation });
+    return this.lists.write(kind, del, patches.remove(byId, id), ["trunks"]);
   }
 
   // --- IP ACL entries (no single GET) ---
   createIpAcl(body: { name: string; ip_address: string }, idempotencyKey: string) {
-    return this.call(ipAclSchema, { method: "POST", path: `${this.account()}/ip-acl`, body, idempotencyKey, operation: "POST /Account/{auth_id}/ip-acl" });
+    const post = () => this.call(ipAclSchema, { method: "POST", path: `${this.account()}/ip-acl`, body, idempotencyKey, operation: "POST /Account/{auth_id}/ip-acl" });
+    return this.lists.write("ipAcl", post, patches.upsert(byId));
   }
-  listIpAcl() {
-    return this.listMeta(ipAclSchema, `${this.account()}/trunks/ip-acl`, "GET /Account/{auth_id}/trunks/ip-acl");
+  listIpAcl(maxAgeMs?: number) {
+    return this.lists.get("ipAcl", () => this.listMeta(ipAclSchema, `${this.account()}/trunks/ip-acl`, "GET /Account/{auth_id}/trunks/ip-acl"), maxAgeMs);
   }
   updateIpAcl(id: string, body: { name: string; ip_address: string }) {
-    return this.call(ipAclSchema, { method: "PUT", path: `${this.account()}/ip-acl/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/ip-acl/${id}` });
+    const put = () => this.call(ipAclSchema, { method: "PUT", path: `${this.account()}/ip-acl/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/ip-acl/${id}` });
+    return this.lists.write("ipAcl", put, patches.upsert(byId));
   }
   deleteIpAcl(id: string) {
-    return this.callNoContent({ method: "DELETE", path: `${this.account()}/ip-acl/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/ip-acl/${id}` });
+    return this.deleteTrunkChild("ipAcl", `/ip-acl/${encodeURIComponent(id)}`, `DELETE /Account/{auth_id}/ip-acl/${id}`, id);
   }
 
   // --- origination URIs (no single GET; only name and priority are updatable, notes §9.4) ---
   createOriginationUri(body: Record<string, unknown>, idempotencyKey: string) {
-    return this.call(originationUriSchema, { method: "POST", path: `${this.account()}/origination-uris`, body, idempotencyKey, operation: "POST /Account/{auth_id}/origination-uris" });
+    const post = () => this.call(originationUriSchema, { method: "POST", path: `${this.account()}/origination-uris`, body, idempotencyKey, operation: "POST /Account/{auth_id}/origination-uris" });
+    return this.lists.write("originationUris", post, patches.upsert(byId));
   }
-  listOriginationUris() {
-    return this.listMeta(originationUriSchema, `${this.account()}/trunks/origination-uris`, "GET /Account/{auth_id}/trunks/origination-uris");
+  listOriginationUris(maxAgeMs?: number) {
+    const fetch = () => this.listMeta(originationUriSchema, `${this.account()}/trunks/origination-uris`, "GET /Account/{auth_id}/trunks/origination-uris");
+    return this.lists.get("originationUris", fetch, maxAgeMs);
   }
   updateOriginationUri(id: string, body: { name: string; priority: number }) {
-    return this.call(originationUriSchema, { method: "PUT", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/origination-uris/${id}` });
+    const put = () => this.call(originationUriSchema, { method: "PUT", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/origination-uris/${id}` });
+    return this.lists.write("originationUris", put, patches.upsert(byId));
   }
   deleteOriginationUri(id: string) {
-    return this.callNoContent({ method: "DELETE", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/origination-uris/${id}` });
+    return this.deleteTrunkChild("originationUris", `/origination-uris/${encodeURIComponent(id)}`, `DELETE /Account/{auth_id}/origination-uris/${id}`, id);
   }
 
   // --- numbers ---
-  /** Owned numbers matching exactly this E.164 (the list filter is a substring search). */
-  async findOwnedNumber(e164: string) {
-    const page = await this.call(itemsPageSchema, {
-      method: "GET",
-      path: `${this.account()}/numbers`,
-      query: { search: e164, per_page: MAX_PAGE, page: 1 },
-      operation: `GET /Account/{auth_id}/numbers?search=${e164}`,
-    });
-    return page.items.map((i) => numberSchema.parse(i)).find((n) => n.e164 === e164);
+  /**
+   * Every number the account holds (pending releases included), 100 a page, from the shared list.
+   * ASSUMPTION: one full list is cheaper than a search per number for the stacks this provider
+   * serves (one page per 100 numbers held, once per run).
+   */
+  listOwnedNumbers(maxAgeMs?: number): Promise<readonly NumberObject[]> {
+    return this.lists.get("numbers", async () => {
+      const out: NumberObject[] = [];
+      for (let page = 1; ; page++) {
+        const res = await this.call(itemsPageSchema, {
+          method: "GET",
+          path: `${this.account()}/numbers`,
+          query: { page, per_page: MAX_PAGE },
+          operation: "GET /Account/{auth_id}/numbers",
+        });
+        for (const i of res.items) out.push(numberSchema.parse(i));
+        if (res.items.length < MAX_PAGE || (res.total !== undefined && out.length >= res.total)) return out;
+      }
+    }, maxAgeMs);
   }
-  async findInventoryNumber(e164: string) {
-    const page = await this.call(itemsPageSchema, {
-      method: "GET",
-      path: `${this.account()}/inventory/numbers`,
-      query: { search: e164, per_page: MAX_PAGE, page: 1 },
-      operation: `GET /Account/{auth_id}/inventory/numbers?search=${e164}`,
-    });
-    return page.items.map((i) => numberSchema.parse(i)).find((n) => n.e164 === e164);
+  async findOwnedNumber(e164: string, maxAgeMs?: number) {
+    return (await this.listOwnedNumbers(maxAgeMs)).find((n) => n.e164 === e164);
   }
   async purchaseNumber(e164: string, idempotencyKey: string) {
-    const res = await this.call(purchaseSchema, {
-      method: "POST",
-      path: `${this.account()}/numbers/purchase-from-inventory`,
-      body: { e164 },
-      idempotencyKey,
-      operation: `POST /Account/{auth_id}/numbers/purchase-from-inventory (${e164})`,
-    });
-    return res.number;
+    const post = () =>
+      this.call(purchaseSchema, {
+        method: "POST",
+        path: `${this.account()}/numbers/purchase-from-inventory`,
+        body: { e164 },
+        idempotencyKey,
+        operation: `POST /Account/{auth_id}/numbers/purchase-from-inventory (${e164})`,
+      });
+    return (await this.lists.write("numbers", post, (list, res) => patches.upsert(byE164)(list, res.number))).number;
   }
   releaseNumber(e164: string, immediate: boolean) {
-    return this.call(releaseSchema, {
-      method: "DELETE",
-      path: `${this.account()}/numbers/${encodeURIComponent(e164)}`,
-      query: immediate ? { immediate: true } : undefined,
-      operation: `DELETE /Account/{auth_id}/numbers/${e164}`,
-    });
+    const del = () =>
+      this.call(releaseSchema, {
+        method: "DELETE",
+        path: `${this.account()}/numbers/${encodeURIComponent(e164)}`,
+        query: immediate ? { immediate: true } : undefined,
+        operation: `DELETE /Account/{auth_id}/numbers/${e164}`,
+      });
+    // Released at once it leaves the list; otherwise it stays listed, unrouted, for 24 hours.
+    const patch = immediate
+      ? patches.remove(byE164, e164)
+      : patches.change(byE164, e164, (n: NumberObject) => ({ ...n, status: "pending_release", trunk_group_id: undefined }));
+    return this.lists.write("numbers", del, patch);
   }
   /** Undoes a release still in its 24-hour window; Vobiz refunds the release fee. */
   cancelRelease(e164: string) {
-    return this.callNoContent({
-      method: "POST",
-      // The one number route with a lower-case, singular "account" (notes §2.2, §10.8).
-      path: `/account/${encodeURIComponent(this.authId)}/numbers/${encodeURIComponent(e164)}/cancel-release`,
-      body: {}, // the API reads POST bodies as JSON, even an empty one
-      operation: `POST /account/{auth_id}/numbers/${e164}/cancel-release`,
-    });
+    const post = () =>
+      this.callNoContent({
+        method: "POST",
+        // The one number route with a lower-case, singular "account" (notes §2.2, §10.8).
+        path: `/account/${encodeURIComponent(this.authId)}/numbers/${encodeURIComponent(e164)}/cancel-release`,
+        body: {}, // the API reads POST bodies as JSON, even an empty one
+        operation: `POST /account/{auth_id}/numbers/${e164}/cancel-release`,
+      });
+    return this.lists.write("numbers", post, patches.change(byE164, e164, (n: NumberObject) => ({ ...n, status: "active" })));
   }
   assignNumber(e164: string, trunkId: string) {
-    return this.callNoContent({
-      method: "POST",
-      path: `${this.account()}/numbers/${encodeURIComponent(e164)}/assign`,
-      body: { trunk_group_id: trunkId },
-      operation: `POST /Account/{auth_id}/numbers/${e164}/assign`,
-    });
+    const post = () =>
+      this.callNoContent({
+        method: "POST",
+        path: `${this.account()}/numbers/${encodeURIComponent(e164)}/assign`,
+        body: { trunk_group_id: trunkId },
+        operation: `POST /Account/{auth_id}/numbers/${e164}/assign`,
+      });
+    return this.lists.write("numbers", post, patches.change(byE164, e164, (n: NumberObject) => ({ ...n, trunk_group_id: trunkId })));
   }
   unassignNumber(e164: string) {
-    return this.callNoContent({
-      method: "DELETE",
-      path: `${this.account()}/numbers/${encodeURIComponent(e164)}/assign`,
-      operation: `DELETE /Account/{auth_id}/numbers/${e164}/assign`,
-    });
+    const del = () =>
+      this.callNoContent({
+        method: "DELETE",
+        path: `${this.account()}/numbers/${encodeURIComponent(e164)}/assign`,
+        operation: `DELETE /Account/{auth_id}/numbers/${e164}/assign`,
+      });
+    return this.lists.write("numbers", del, patches.change(byE164, e164, (n: NumberObject) => ({ ...n, trunk_group_id: undefined })));
   }
 
   // --- sub-accounts (lower-case plural family; trailing slash on create/list) ---
@@ -189,11 +241,16 @@ export class VobizApi {
     return `/accounts/${encodeURIComponent(this.authId)}/sub-accounts`;
   }
   createSubAccount(body: Record<string, unknown>, idempotencyKey: string) {
-    return this.call(subAccountCreatedSchema, { method: "POST", path: `${this.subAccounts()}/`, body, idempotencyKey, operation: "POST /accounts/{auth_id}/sub-accounts/" });
+    const post = () => this.call(subAccountCreatedSchema, { method: "POST", path: `${this.subAccounts()}/`, body, idempotencyKey, operation: "POST /accounts/{auth_id}/sub-accounts/" });
+    // The create answer is not a list item (it carries the token): the list is re-read when needed.
+    return this.lists.write("subAccounts", post);
   }
-  /** Every sub-account, newest first (page/size pagination, 100 per page). */
-  async listSubAccounts() {
-    const out = [];
+  /** Every sub-account, newest first (page/size pagination, 100 per page), from the shared list. */
+  listSubAccounts(maxAgeMs?: number): Promise<readonly SubAccountObject[]> {
+    return this.lists.get("subAccounts", () => this.fetchSubAccounts(), maxAgeMs);
+  }
+  private async fetchSubAccounts() {
+    const out: SubAccountObject[] = [];
     for (let page = 1; ; page++) {
       const res = await this.call(subAccountPageSchema, {
         method: "GET",
@@ -209,9 +266,11 @@ export class VobizApi {
     return this.call(subAccountSchema, { method: "GET", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, operation: `GET /accounts/{auth_id}/sub-accounts/${subAuthId}` });
   }
   updateSubAccount(subAuthId: string, body: Record<string, unknown>) {
-    return this.call(subAccountSchema, { method: "PUT", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, body, operation: `PUT /accounts/{auth_id}/sub-accounts/${subAuthId}` });
+    const put = () => this.call(subAccountSchema, { method: "PUT", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, body, operation: `PUT /accounts/{auth_id}/sub-accounts/${subAuthId}` });
+    return this.lists.write("subAccounts", put, patches.upsert((a: SubAccountObject) => a.auth_id));
   }
   deleteSubAccount(subAuthId: string) {
-    return this.callNoContent({ method: "DELETE", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, operation: `DELETE /accounts/{auth_id}/sub-accounts/${subAuthId}` });
+    const del = () => this.callNoContent({ method: "DELETE", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, operation: `DELETE /accounts/{auth_id}/sub-accounts/${subAuthId}` });
+    return this.lists.write("subAccounts", del, patches.remove((a: SubAccountObject) => a.auth_id, subAuthId));
   }
 }

@@ -169,7 +169,7 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
     return { id: t.trunk_id, outs: liveFields(t, inputs) };
   },
   async read(ctx, id, outs) {
-    const t = await unlessNotFound(ctx.api.getTrunk(id));
+    const t = await ctx.api.findTrunk(id);
     return t && liveFields(t, outs);
   },
   async update(ctx, id, olds, news) {

@@ -1,0 +1,130 @@
+// The shared list cache on its own, with a hand-driven clock and hand-resolved fetches.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { LIST_TTL_MS, ListCache, patches } from "../provider/client/listCache";
+
+type Obj = { id: string; v?: number };
+const idOf = (o: Obj) => o.id;
+
+/** A fetch whose answers the test hands out, counting calls. */
+function fetcher() {
+  const waiting: Array<(list: Obj[]) => void> = [];
+  let calls = 0;
+  return {
+    fetch: () => {
+      calls++;
+      return new Promise<Obj[]>((resolve) => waiting.push(resolve));
+    },
+    answer(list: Obj[]) {
+      waiting.shift()!(list);
+    },
+    get calls() {
+      return calls;
+    },
+  };
+}
+
+describe("list cache", () => {
+  it("one fetch serves every reader until the time to live ends; concurrent readers share it", async () => {
+    let now = 0;
+    const cache = new ListCache(() => now);
+    const f = fetcher();
+    const a = cache.get("trunks", f.fetch);
+    const b = cache.get("trunks", f.fetch);
+    f.answer([{ id: "t1" }]);
+    assert.deepEqual(await a, [{ id: "t1" }]);
+    assert.equal(await b, await a);
+    now += LIST_TTL_MS.trunks - 1;
+    assert.deepEqual(await cache.get("trunks", f.fetch), [{ id: "t1" }]);
+    assert.equal(f.calls, 1);
+    now += 1;
+    const c = cache.get("trunks", f.fetch);
+    f.answer([]);
+    assert.deepEqual(await c, []);
+    assert.equal(f.calls, 2);
+    assert.deepEqual(cache.counters, { hits: 1, fetches: 2, shared: 1 });
+  });
+
+  it("kinds have their own time to live: account info 15 minutes, trunk lists 5", async () => {
+    let now = 0;
+    const cache = new ListCache(() => now);
+    const f = fetcher();
+    for (const kind of ["trunks", "subAccounts"] as const) {
+      const p = cache.get(kind, f.fetch);
+      f.answer([]);
+      await p;
+    }
+    now = 6 * 60_000;
+    void cache.get("trunks", f.fetch);
+    await cache.get("subAccounts", f.fetch);
+    assert.equal(f.calls, 3, "the trunk list is fetched again, the sub-account list is not");
+  });
+
+  it("a successful write patches the cached list; a failed one drops it", async () => {
+    const cache = new ListCache(() => 0);
+    const f = fetcher();
+    const p = cache.get("ipAcl", f.fetch);
+    f.answer([{ id: "a" }, { id: "b" }]);
+    await p;
+    await cache.write("ipAcl", async () => ({ id: "c" }), patches.upsert(idOf));
+    await cache.write("ipAcl", async () => ({ id: "a", v: 2 }), patches.upsert(idOf));
+    await cache.write("ipAcl", async () => undefined, patches.remove(idOf, "b"));
+    assert.deepEqual(await cache.get("ipAcl", f.fetch), [{ id: "c" }, { id: "a", v: 2 }]);
+    await assert.rejects(cache.write("ipAcl", async () => Promise.reject(new Error("HTTP 502")), patches.remove(idOf, "c")), /HTTP 502/);
+    const again = cache.get("ipAcl", f.fetch);
+    f.answer([{ id: "x" }]);
+    assert.deepEqual(await again, [{ id: "x" }]);
+    assert.equal(f.calls, 2);
+  });
+
+  it("a list fetched while a write was under way is returned but never kept", async () => {
+    const cache = new ListCache(() => 0);
+    const f = fetcher();
+    let finishWrite!: (o: Obj) => void;
+    const write = cache.write("credentials", () => new Promise<Obj>((r) => (finishWrite = r)), patches.upsert(idOf));
+    const during = cache.get("credentials", f.fetch);
+    finishWrite({ id: "new" });
+    await write;
+    f.answer([{ id: "old" }]); // answered after the write ended: it may predate the write
+    assert.deepEqual(await during, [{ id: "old" }]);
+    const after = cache.get("credentials", f.fetch);
+    assert.equal(f.calls, 2, "the next reader fetches again");
+    f.answer([{ id: "old" }, { id: "new" }]);
+    assert.deepEqual(await after, [{ id: "old" }, { id: "new" }]);
+  });
+
+  it("a reader arriving during a write does not join a fetch started before it", async () => {
+    const cache = new ListCache(() => 0);
+    const f = fetcher();
+    const before = cache.get("numbers", f.fetch);
+    const write = cache.write("numbers", async () => undefined);
+    const afterWrite = cache.get("numbers", f.fetch);
+    assert.equal(f.calls, 2);
+    f.answer([{ id: "stale" }]);
+    f.answer([{ id: "fresh" }]);
+    await write;
+    assert.deepEqual(await before, [{ id: "stale" }]);
+    assert.deepEqual(await afterWrite, [{ id: "fresh" }]);
+  });
+
+  it("side-effect kinds are dropped by a write; fresh() reads past the cache", async () => {
+    const cache = new ListCache(() => 0);
+    const f = fetcher();
+    for (const kind of ["trunks", "numbers"] as const) {
+      const p = cache.get(kind, f.fetch);
+      f.answer([{ id: kind }]);
+      await p;
+    }
+    await cache.write("trunks", async () => undefined, patches.remove(idOf, "trunks"), ["numbers"]);
+    assert.deepEqual(await cache.get("trunks", f.fetch), [], "patched, not fetched");
+    const numbers = cache.get("numbers", f.fetch);
+    f.answer([{ id: "n2" }]);
+    assert.deepEqual(await numbers, [{ id: "n2" }]);
+    assert.equal(f.calls, 3);
+    const fresh = cache.fresh(() => cache.get("numbers", f.fetch));
+    f.answer([{ id: "n3" }]);
+    assert.deepEqual(await fresh, [{ id: "n3" }]);
+    assert.deepEqual(await cache.get("numbers", f.fetch), [{ id: "n3" }], "what fresh() read is kept for the others");
+    assert.equal(f.calls, 4);
+  });
+});
