@@ -88,6 +88,38 @@ describe("shared guards", () => {
     assert.equal((await client.requests()).length, 4);
   });
 
+  it("a 429 pauses every request to the API until Retry-After, not only the refused one", async () => {
+    await fetch(`${emu.url}/__emulator/rate-limit`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ perSecond: 5 }) });
+    try {
+      const api = new VobizApi({
+        endpoint: emu.url,
+        authId: emu.authId,
+        authToken: emu.authToken,
+        timeoutMs: 2000,
+        retry: { maxRetries: 0, maxRateLimitWaits: 10, backoffBaseMs: 1, maxRetryAfterSeconds: 5, maxRetryTimeMs: 30_000 },
+        guards: { breakerThreshold: 5, breakerCooldownMs: 1000, maxConcurrency: 8, maxRequestsPerSecond: 0 },
+        logRequests: false,
+      });
+      // New calls keep starting (one every 80 ms), as parallel Pulumi steps do.
+      const started = Array.from({ length: 16 }, (_, i) =>
+        new Promise((r) => setTimeout(r, i * 80)).then(() => api.lists.fresh(() => api.listTrunks())),
+      );
+      const lists = await Promise.all(started);
+      assert.equal(lists.length, 16, "every call succeeded in the end");
+      const log = (await client.requests()).sort((a, b) => a.at - b.at);
+      const refused = log.filter((q) => q.status === 429);
+      assert.ok(refused.length > 0, "the limit was reached");
+      // A request already on its way may land just after a 429; none is sent during the pause.
+      for (const r of refused) {
+        const during = log.filter((q) => q.at > r.at + 100 && q.at < r.at + 900);
+        assert.deepEqual(during.map((q) => q.at - r.at), [], `requests sent while paused by the 429 at +${r.at - log[0].at} ms`);
+      }
+      assert.equal(log.filter((q) => q.status === 200).length, 16);
+    } finally {
+      await fetch(`${emu.url}/__emulator/rate-limit`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ perSecond: 0 }) });
+    }
+  });
+
   it("one concurrency limit for every resource type: no two requests overlap at maxConcurrency 1", async () => {
     await client.setFaults([{ method: "*", path: "**", latencyMs: 30 }]);
     const overlaps = async (config: Record<string, string>) => {

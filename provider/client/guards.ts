@@ -26,7 +26,21 @@ export function isServerFailure(status: number): boolean {
  */
 export class RateLimiter {
   private nextFreeAt = 0;
+  private pausedUntil = 0;
   constructor(private readonly perSecond: number) {}
+
+  /**
+   * After a 429 the API has said when it will take requests again: every request to it waits
+   * until then, not only the refused one, so parallel steps do not turn one 429 into a storm.
+   */
+  pauseUntil(at: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, at);
+  }
+
+  /** Milliseconds left of a pause the API asked for (0 when none). */
+  pausedFor(now: number): number {
+    return Math.max(0, this.pausedUntil - now);
+  }
 
   /** Milliseconds the caller must wait before sending; the slot is reserved. */
   reserve(now: number): number {

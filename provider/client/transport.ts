@@ -177,6 +177,10 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
   let rateLimited = 0;
 
   const attemptOnce = async (): Promise<Attempt> => {
+    for (let paused = guards.limiter.pausedFor(Date.now()); paused > 0; paused = guards.limiter.pausedFor(Date.now())) {
+      count("rateLimitWaitMs", paused);
+      await sleep(paused);
+    }
     const wait = guards.limiter.reserve(Date.now());
     if (wait > 0) {
       count("throttleWaitMs", wait);
@@ -238,14 +242,19 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
     });
     if (a.retryInMs !== undefined) {
       count("retries");
-      if (a.status === 429) count("rateLimitWaitMs", a.retryInMs);
+      // The refused request's own wait is the shared pause, counted once where it is slept.
+      if (a.status === 429) guards.limiter.pauseUntil(Date.now() + a.retryInMs);
     }
     return a;
   };
 
   const retries = retry(handleWhenResult((a) => (a as Attempt).retryInMs !== undefined), {
     maxAttempts: settings.retry.maxRetries + settings.retry.maxRateLimitWaits + 1,
-    backoff: new DelegateBackoff((ctx) => ("value" in ctx.result ? ((ctx.result.value as Attempt).retryInMs ?? 0) : 0)),
+    // After a 429 the wait is the shared pause, slept (and counted) at the start of the next attempt.
+    backoff: new DelegateBackoff((ctx) => {
+      const a = "value" in ctx.result ? (ctx.result.value as Attempt) : undefined;
+      return !a || a.status === 429 ? 0 : (a.retryInMs ?? 0);
+    }),
   });
   let final: Attempt;
   try {
