@@ -2,8 +2,8 @@
 // for credentials, IP ACL entries or origination URIs, so without sharing, a refresh pages
 // through a whole list once per resource. A list is fetched once per kind and account, reused
 // until its time to live ends, shared by concurrent readers while in flight, and kept true by
-// this process's own writes: a write that succeeds patches the cached list, one that fails drops
-// it, and a list fetched while a write was under way is never kept (it may predate the write).
+// this process's own writes: a write that succeeds patches the cached list (and the answer of a
+// fetch that was running meanwhile), and one whose effect is unknown drops it.
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /** How long a list stays fresh (the Vobiz guidance: 5 minutes for trunk lists, 15 for account info). */
@@ -18,12 +18,20 @@ export const LIST_TTL_MS = {
 } as const;
 export type ListKind = keyof typeof LIST_TTL_MS;
 
+type Patch = (list: readonly unknown[]) => readonly unknown[];
+
 interface Slot {
-  /** Bumped when a write starts and when it ends: a fetch that saw another generation is not kept. */
-  generation: number;
   value?: readonly unknown[];
   fetchedAt?: number;
-  pending?: { generation: number; promise: Promise<readonly unknown[]> };
+  /** Counts the writes that ended (and the drops), so a fetch knows which ones it may predate. */
+  seq: number;
+  /** The seq of the last write whose effect is unknown: a fetch that started before it is not kept. */
+  droppedAt: number;
+  /** Patches of writes that ended while a fetch was running, replayed onto that fetch's answer. */
+  recent: { seq: number; patch: Patch }[];
+  /** The seq each running fetch started at. */
+  running: number[];
+  pending?: Promise<readonly unknown[]>;
 }
 
 export interface CacheCounters {
@@ -41,7 +49,7 @@ export class ListCache {
 
   private slot(kind: ListKind): Slot {
     let s = this.slots.get(kind);
-    if (!s) this.slots.set(kind, (s = { generation: 0 }));
+    if (!s) this.slots.set(kind, (s = { seq: 0, droppedAt: -1, recent: [], running: [] }));
     return s;
   }
 
@@ -56,47 +64,69 @@ export class ListCache {
       this.counters.hits++;
       return Promise.resolve(s.value as readonly T[]);
     }
-    if (!mustFetch && s.pending && s.pending.generation === s.generation) {
+    if (!mustFetch && s.pending) {
       this.counters.shared++;
-      return s.pending.promise as Promise<readonly T[]>;
+      return s.pending as Promise<readonly T[]>;
     }
     this.counters.fetches++;
-    const generation = s.generation;
+    const startSeq = s.seq;
     const startedAt = this.now();
-    const promise = fetch().then((list) => {
-      if (s.generation === generation) {
+    s.running.push(startSeq);
+    const done = () => {
+      s.running.splice(s.running.indexOf(startSeq), 1);
+      // Patches are kept only as long as a fetch that started before them is still running.
+      const oldest = Math.min(...s.running);
+      s.recent = s.recent.filter((r) => r.seq > oldest);
+    };
+    const promise = fetch().then(
+      (fetched) => {
+        // The API may have answered before or after the writes that ended meanwhile: their
+        // patches give the same list either way. A write of unknown effect spoils the answer.
+        const spoiled = s.droppedAt > startSeq;
+        let list: readonly unknown[] = fetched;
+        if (!spoiled) for (const r of s.recent) if (r.seq > startSeq) list = r.patch(list);
+        done();
+        if (spoiled) return fetched;
         s.value = list;
         s.fetchedAt = startedAt;
-      }
-      return list;
-    });
-    s.pending = { generation, promise };
+        return list as readonly T[];
+      },
+      (e) => {
+        done();
+        throw e;
+      },
+    );
+    if (!mustFetch) s.pending = promise;
     const clear = () => {
-      if (s.pending?.promise === promise) s.pending = undefined;
+      if (s.pending === promise) s.pending = undefined;
     };
     promise.then(clear, clear);
     return promise;
   }
 
   /**
-   * Runs a write that changes `kind`. On success `patch` turns the cached list (if any) into the
-   * list after the write; patches must give the same result when applied twice. Kinds in `touches`
-   * may change as a side effect the client cannot predict exactly, so they are dropped.
+   * Runs a write that changes `kind`. On success `patch` turns the list into the list after the
+   * write; patches must give the same result when applied twice (the list may already show the
+   * write). Kinds in `touches` may change as a side effect the client cannot predict, so they are
+   * dropped; so is `kind` when the write fails (it may have taken effect) or has no patch.
    */
   async write<R>(kind: ListKind, op: () => Promise<R>, patch?: (list: readonly unknown[], result: R) => readonly unknown[], touches: ListKind[] = []): Promise<R> {
-    const kinds = [kind, ...touches];
-    for (const k of kinds) this.slot(k).generation++;
     let result: R;
     try {
       result = await op();
     } catch (e) {
-      for (const k of kinds) this.drop(k);
+      for (const k of [kind, ...touches]) this.drop(k);
       throw e;
     }
-    const s = this.slot(kind);
-    s.generation++;
-    if (s.value && patch) s.value = patch(s.value, result);
-    else s.value = undefined;
+    if (patch) {
+      const s = this.slot(kind);
+      const bound: Patch = (list) => patch(list, result);
+      s.seq++;
+      if (s.running.length) s.recent.push({ seq: s.seq, patch: bound });
+      if (s.value) s.value = bound(s.value);
+    } else {
+      this.drop(kind);
+    }
     for (const k of touches) this.drop(k);
     return result;
   }
@@ -111,8 +141,10 @@ export class ListCache {
 
   drop(kind: ListKind): void {
     const s = this.slot(kind);
-    s.generation++;
+    s.seq++;
+    s.droppedAt = s.seq;
     s.value = undefined;
+    s.pending = undefined;
   }
 }
 
