@@ -46,6 +46,10 @@ function parseArgs(argv: string[]): Settings {
       s.json = true;
       continue;
     }
+    if (flag === "--help") {
+      process.stdout.write(USAGE + "\n");
+      process.exit(0);
+    }
     const set = ints[flag];
     const v = argv[++i];
     if (!set) usage(`unknown argument ${flag}`);
@@ -60,11 +64,16 @@ function parseArgs(argv: string[]): Settings {
   return s;
 }
 
+const USAGE = `usage: npm run bench -- [--scale K] [--trunks N] [--whitelists N] [--addresses N] [--numbers N] [--latency MS] [--rate RPS] [--parallel P] [--json]
+  --scale K        multiply trunks, whitelists and numbers by K (default 1: 20 trunks, 20 whitelists, 50 numbers)
+  --addresses N    addresses per whitelist (default 25, at most 250)
+  --latency MS     the emulator's answer delay (default 50)
+  --rate RPS       the emulator's requests per second per account, 429 beyond (default 20)
+  --parallel P     steps of an up run at once (default 16)
+  --json           print the figures as one JSON object on the last line`;
+
 function usage(problem: string): never {
-  process.stderr.write(
-    `error: ${problem}\nusage: npm run bench -- [--scale K] [--trunks N] [--whitelists N] [--addresses N] [--numbers N] ` +
-      `[--latency MS] [--rate RPS] [--parallel P] [--json]\n`,
-  );
+  process.stderr.write(`error: ${problem}\n${USAGE}\n`);
   process.exit(2);
 }
 
