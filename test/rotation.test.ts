@@ -1,10 +1,10 @@
-// Credential rotation by age (rotateAfterDays, with the provider's test clock) and by trigger
+// examples/rotation: credential rotation by age (rotateAfterDays, with the provider's test clock) and by trigger
 // (rotationTrigger), through the real host, with a declared and with a generated password: after
 // every change the engine makes, a PBX holding the credential then on the trunk can register.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import * as vobiz from "pulumi-vobiz";
+import { rotation } from "../examples/rotation/program";
 import { RunningEmulator } from "../emulator";
 import { Stack } from "./harness";
 import { EmulatorClient, newStack, startTestEmulator } from "./support";
@@ -21,16 +21,7 @@ for (const declared of ["Rotate#Me2027", undefined]) {
     /** credential id → what a PBX configured from the outputs would send. */
     const known = new Map<string, { username: string; password: string }>();
     const checks: string[] = [];
-    const program = () => {
-      const cred = new vobiz.SipCredential("pbx", {
-        username: "rot",
-        password: declared && pulumi.secret(declared),
-        rotateAfterDays: 90,
-        rotationTrigger: trigger,
-      });
-      const trunk = new vobiz.Trunk("main", { name: "rot-trunk", credentialId: cred.credentialId });
-      return { trunkId: trunk.trunkId, sipUsername: cred.sipUsername, createdAt: cred.createdAt, password: cred.password };
-    };
+    const program = () => rotation({ username: "rot", password: declared && pulumi.secret(declared), rotationTrigger: trigger, trunkName: "rot-trunk" });
     const at = (days: number) => stack.setEnv("VOBIZ_TEST_NOW", new Date(start + days * day).toISOString());
     const remember = (outs: Record<string, unknown> | undefined) => {
       if (outs?.credentialId) known.set(String(outs.credentialId), { username: String(outs.sipUsername), password: String(outs.password) });
