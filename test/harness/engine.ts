@@ -74,6 +74,8 @@ export class StackError extends Error {
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
 const DYNAMIC_TYPE = /^pulumi-nodejs:dynamic(\/[^:]*)?:[^:]+$/;
+/** gRPC status code UNIMPLEMENTED. */
+const GRPC_UNIMPLEMENTED = 12;
 // Monitor features we implement; the SDK refuses options that need the others.
 const FEATURES = new Set(["secrets"]);
 
@@ -193,6 +195,9 @@ export class Deployment {
     private monitor(): object {
         return {
             supportsFeature: (req: any, cb: any) => cb(null, { getHassupport: () => FEATURES.has(req.getId()) }),
+            // Newer SDKs (3.249+) ask for every feature at once; "unimplemented" makes them ask
+            // one by one through supportsFeature, as older engines require.
+            getDeploymentInfo: (_req: any, cb: any) => cb(Object.assign(new Error("GetDeploymentInfo is not implemented by the test harness"), { code: GRPC_UNIMPLEMENTED })),
             registerResource: (req: any, cb: any) => this.onRegister(req, cb),
             registerResourceOutputs: (req: any, cb: any) => {
                 const urn = req.getUrn();
