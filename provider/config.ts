@@ -3,6 +3,7 @@
 // so they are never captured into the serialized provider.
 import { VobizApi } from "./client/api";
 import { assertEndpointAllowed, TransportSettings } from "./client/transport";
+import { MoneySettings, parseFees, parseMoney } from "./money";
 
 export const DEFAULT_ENDPOINT = "https://api.vobiz.ai";
 
@@ -79,4 +80,19 @@ export function transportSettings(): TransportSettings {
 export function api(): VobizApi {
   cachedApi ??= new VobizApi(transportSettings());
   return cachedApi;
+}
+
+/** The spend limit, low-balance threshold and release fees (read on each use: cheap, and errors name the setting). */
+export function moneySettings(): MoneySettings {
+  return {
+    maxSpendPerRun: parseMoney("maxSpendPerRun", setting("maxSpendPerRun", "VOBIZ_MAX_SPEND_PER_RUN")),
+    lowBalanceThreshold: parseMoney("lowBalanceThreshold", setting("lowBalanceThreshold", "VOBIZ_LOW_BALANCE_THRESHOLD")),
+    // ASSUMPTION: 700 INR, the release fee in the Vobiz docs' example answer; set yours.
+    releaseFees: parseFees("releaseFees", setting("releaseFees", "VOBIZ_RELEASE_FEES")) ?? { INR: 700 },
+  };
+}
+
+/** Where the operations report goes (undefined: none). */
+export function reportFile(): string | undefined {
+  return setting("reportFile", "VOBIZ_REPORT_FILE");
 }

@@ -186,6 +186,12 @@ export interface ResourceSpec<In extends Props = Props> {
    * in a preview): failures refuse the inputs like schema failures; warnings are logged, not fatal.
    */
   checkRules?(ctx: Ctx, inputs: In, unknown: Set<string>): { failures?: { property: string; reason: string }[]; warnings?: string[] };
+  /**
+   * Told what a check or diff plans, for logging what it will cost: `creates` when a check has no
+   * old inputs (a create, or the new half of a replacement), `replaces` with the old outputs when
+   * a diff plans a replacement. Its failures are logged, never fatal.
+   */
+  onPlan?(ctx: Ctx, plan: { creates: In } | { replaces: Props }): Promise<void>;
   create(ctx: Ctx, inputs: In): Promise<{ id: string; outs: Props }>;
   /** Live computed outputs and current input values, or undefined when the object is gone. */
   read(ctx: Ctx, id: string, outs: Props): Promise<Props | undefined>;
@@ -401,6 +407,15 @@ function withoutUnknowns(v: unknown): unknown {
   return v;
 }
 
+/** Runs a spec's onPlan; what it cannot find out is a warning, never a failed check or diff. */
+async function planned(spec: ResourceSpec<any>, ctx: Ctx, plan: { creates: Props } | { replaces: Props }): Promise<void> {
+  try {
+    await spec.onPlan!(ctx, plan);
+  } catch (e) {
+    await pulumi.log.warn(`${ctx.label}: cannot tell what this costs: ${(e as Error).message}`);
+  }
+}
+
 /** Ids (type/id) whose diff planned a replacement in this process. */
 const beingReplaced = new Set<string>();
 
@@ -449,6 +464,7 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
         if (rules.failures?.length) return { inputs: news, failures: rules.failures };
         for (const w of rules.warnings ?? []) await pulumi.log.warn(`${ctx.label}: ${w}`);
       }
+      if (spec.onPlan && unknownFields.size === 0 && Object.keys(olds ?? {}).length === 0) await planned(spec, makeCtx(spec, news), { creates: inputs });
       if (spec.derived && unknownFields.size === 0) {
         Object.assign(inputs, spec.derived.compute(makeCtx(spec, news), inputs, olds ?? {}));
       } else if (spec.derived) {
@@ -476,6 +492,7 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       }
       // The replacement's create must make a new object, not adopt this one again.
       if (replaces.length) beingReplaced.add(`${spec.typeName}/${id}`);
+      if (replaces.length && spec.onPlan) await planned(spec, makeCtx(spec, olds), { replaces: olds });
       return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
 

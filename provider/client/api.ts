@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { VobizApiError } from "./errors";
 import {
+  balanceSchema,
   credentialSchema,
   ipAclSchema,
   itemsPageSchema,
@@ -179,6 +180,32 @@ export class VobizApi {
   async findOwnedNumber(e164: string, maxAgeMs?: number) {
     return (await this.listOwnedNumbers(maxAgeMs)).find((n) => n.e164 === e164);
   }
+  /** A number for sale, with its prices; read once per number and run (prices change rarely). */
+  inventoryNumber(e164: string): Promise<NumberObject | undefined> {
+    let found = this.inventory.get(e164);
+    if (!found) {
+      found = this.call(itemsPageSchema, {
+        method: "GET",
+        path: `${this.account()}/inventory/numbers`,
+        query: { search: e164, per_page: MAX_PAGE, page: 1 },
+        operation: "GET /Account/{auth_id}/inventory/numbers",
+      }).then((page) => page.items.map((i) => numberSchema.parse(i)).find((n) => n.e164 === e164));
+      this.inventory.set(e164, found);
+      found.catch(() => this.inventory.delete(e164));
+    }
+    return found;
+  }
+  private readonly inventory = new Map<string, Promise<NumberObject | undefined>>();
+
+  /** The account's balance in one currency (available_balance is what can be spent). */
+  getBalance(currency: string) {
+    return this.call(balanceSchema, {
+      method: "GET",
+      path: `${this.account()}/balance/${encodeURIComponent(currency)}`,
+      operation: "GET /Account/{auth_id}/balance/{currency}",
+    });
+  }
+
   async purchaseNumber(e164: string, idempotencyKey: string) {
     const post = () =>
       this.call(purchaseSchema, {

@@ -112,3 +112,9 @@ export const releaseSchema = z.object({
   release_fee: z.number().optional(),
   cooldown_ends_at: z.string().optional(),
 });
+
+export const balanceSchema = z.object({
+  currency: z.string(),
+  available_balance: z.number(),
+  low_balance_threshold: z.number().nullish(),
+});

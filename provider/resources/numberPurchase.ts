@@ -1,7 +1,10 @@
 import { z } from "zod";
 import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
-import { Ctx, exactlyOne, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
+import * as pulumi from "@pulumi/pulumi";
+import { moneySettings } from "../config";
+import { Ctx, exactlyOne, isAmbiguous, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
+import { ledger, planPurchase, planRelease, planTotal, reservePurchase } from "../money";
 import { adoptByKey, e164, uuidRef } from "../validation";
 import { assign, numberClaimRule, ownedNumber, updateRoute } from "./numbers";
 
@@ -28,9 +31,28 @@ function liveFields(n: NumberObject): Props {
   };
 }
 
-/** Buys a number once, even when the answer to the purchase is lost. */
+/**
+ * Buys a number within the run's spend limit and the account's balance (checked before anything
+ * is sent), once, even when the answer to the purchase is lost.
+ */
 async function purchase(ctx: Ctx, e164: string): Promise<NumberObject> {
-  const { value } = await ctx.writeOnce({
+  // Not for sale: nothing to check; the purchase below says why (or finds our own lost purchase).
+  const offer = await ctx.api.inventoryNumber(e164);
+  const reserved = offer && (await reservePurchase(ctx.api, moneySettings(), offer, (m) => ctx.warn(m)));
+  try {
+    const { value, found } = await purchaseOnce(ctx, e164);
+    if (found) reserved?.cancel(); // made by an earlier, interrupted run: not paid by this one
+    else reserved?.committed();
+    return value;
+  } catch (e) {
+    // Refused outright: nothing was charged. After an unknown outcome the amount stays reserved.
+    if (e instanceof VobizApiError && !isAmbiguous(e)) reserved?.cancel();
+    throw e;
+  }
+}
+
+async function purchaseOnce(ctx: Ctx, e164: string): Promise<{ value: NumberObject; found: boolean }> {
+  return ctx.writeOnce({
     what: `number ${e164}`,
     body: { e164 },
     // Never re-sent before a lookup: a purchase whose answer was lost has probably been charged.
@@ -47,7 +69,6 @@ async function purchase(ctx: Ctx, e164: string): Promise<NumberObject> {
     // Buying a number we hold already answers "not found in inventory" (notes §2.7).
     alreadyDone: (e) => e.status === 404 && /inventory/i.test(e.apiMessage),
   });
-  return value;
 }
 
 /**
@@ -67,6 +88,19 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update", adopt: "createOnly" },
   checkRules: numberClaimRule("NumberPurchase"),
+  async onPlan(ctx, plan) {
+    let line: string;
+    if ("creates" in plan) {
+      if (plan.creates.adopt !== undefined) return; // takes over a number it holds: buys nothing
+      const offer = await ctx.api.inventoryNumber(plan.creates.number);
+      if (!offer) return; // not for sale: the create says why, or restores a pending release
+      line = planPurchase(offer);
+    } else {
+      const old = plan.replaces;
+      line = planRelease(moneySettings(), String(old.number), String(old.currency));
+    }
+    await pulumi.log.info(`${ctx.label}: ${line}; ${planTotal()}`);
+  },
   async create(ctx, inputs) {
     const bought = (await restorePendingRelease(ctx, inputs.number)) ?? (await purchase(ctx, inputs.number));
     const outs = { ...liveFields(bought), trunkId: undefined }; // the lifecycle adds the inputs
@@ -99,7 +133,9 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
         : `releasing ${id}: Vobiz charges a release fee; the number stays cancellable for 24 hours (cancel-release in the console or API)`,
     );
     try {
-      await ctx.api.releaseNumber(id, immediate);
+      const answer = await ctx.api.releaseNumber(id, immediate);
+      if (answer.release_fee) ledger.add(ledger.released, String(outs.currency), answer.release_fee);
+      ledger.releasedCount++;
     } catch (e) {
       // Released already (out of band, or a retried DELETE whose first answer was lost): the goal is met.
       if (e instanceof VobizApiError && e.status === 400 && /pending release|already released/i.test(e.apiMessage)) return;

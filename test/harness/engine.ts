@@ -388,12 +388,13 @@ export class Deployment {
         if (protect) {
             throw new StackError(`${t.type} ${t.name} (replace): unable to replace resource "${urn}" as it is currently marked for protection`);
         }
+        // As the engine does while planning (preview included): the replacement is checked as a create.
+        const fresh = await this.check(t, {}, news);
         if (preview) {
             this.matched.add(old);
             step("preview-replace", undefined, replaces);
-            return { id: "", object: checked };
+            return { id: "", object: fresh };
         }
-        const fresh = await this.check(t, {}, news);
         if (diff.deleteBeforeReplace || req.getDeletebeforereplace()) {
             await this.deleteResource(old);
             this.matched.add(old);
