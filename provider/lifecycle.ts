@@ -11,7 +11,8 @@ import { VobizApi } from "./client/api";
 import { CIRCUIT_OPEN, ResourceOperationError, VobizApiError } from "./client/errors";
 import { count, metrics, summarize, withOperationStats } from "./client/guards";
 import { debugLog, jitteredBackoff } from "./client/transport";
-import { api } from "./config";
+import { api, reportFile } from "./config";
+import { recordObject, writeReport } from "./report";
 import { containsUnknown, UNKNOWN } from "./validation";
 
 /** What a change to an input costs; "createOnly" inputs (e.g. adopt) matter only when creating. */
@@ -25,6 +26,7 @@ export interface Ctx {
   api: VobizApi;
   /** e.g. `Trunk "main"`: starts every user-facing message. */
   label: string;
+  typeName: string;
   /** Stable identity of the logical resource: project/stack/type/name. */
   identity: string;
   warn(message: string): void;
@@ -364,6 +366,7 @@ function makeCtx(spec: ResourceSpec<any>, props: Props): Ctx {
       return api();
     },
     label,
+    typeName: spec.typeName,
     identity,
     warn(message: string) {
       void pulumi.log.warn(`${label}: ${message}`);
@@ -391,6 +394,8 @@ async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>, wrapEr
     const line = `${ctx.label}: ${action}: ${summary}`;
     await (stats.breakerOpens || stats.breakerRejections ? pulumi.log.warn(line) : pulumi.log.info(line));
   }
+  if (error === undefined && (action === "create" || action === "update" || action === "delete")) recordObject(ctx.typeName, `${action}d`);
+  writeReport(reportFile(), (m) => ctx.warn(m));
   if (error === undefined) return result as T;
   throw wrapError ? new ResourceOperationError(ctx.label, action, error) : error;
 }
@@ -414,6 +419,7 @@ async function planned(spec: ResourceSpec<any>, ctx: Ctx, plan: { creates: Props
   } catch (e) {
     await pulumi.log.warn(`${ctx.label}: cannot tell what this costs: ${(e as Error).message}`);
   }
+  writeReport(reportFile(), (m) => ctx.warn(m));
 }
 
 /** Ids (type/id) whose diff planned a replacement in this process. */
@@ -493,6 +499,10 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       // The replacement's create must make a new object, not adopt this one again.
       if (replaces.length) beingReplaced.add(`${spec.typeName}/${id}`);
       if (replaces.length && spec.onPlan) await planned(spec, makeCtx(spec, olds), { replaces: olds });
+      if (replaces.length) {
+        recordObject(spec.typeName, "replacementsPlanned");
+        writeReport(reportFile(), (m) => void pulumi.log.warn(m));
+      }
       return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },
 

@@ -44,6 +44,8 @@ const BALANCE_TTL_MS = 60_000; // the Vobiz guidance: cache balance one minute
 class RunLedger {
   /** Committed and in-flight purchases (an in-flight one may have been charged). */
   spent = new Map<string, number>();
+  /** Purchases answered by the API in this run. */
+  charged = new Map<string, number>();
   released = new Map<string, number>();
   bought = 0;
   releasedCount = 0;
@@ -107,6 +109,7 @@ export function reservePurchase(
       /** The purchase was answered: count it, and warn when the balance left is below the threshold. */
       committed() {
         ledger.bought++;
+        ledger.add(ledger.charged, cur, price);
         const after = round(available - price);
         const low = settings.lowBalanceThreshold?.currency === cur ? settings.lowBalanceThreshold.amount : threshold;
         if (low > 0 && after < low) warn(`low balance: after buying ${n.e164} the ${cur} balance is ${fmt(after, cur)}, below the low-balance threshold of ${fmt(low, cur)}`);

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as vobiz from "pulumi-vobiz";
 import { startEmulator } from "../emulator";
+import { routeOf as route } from "../provider/client/route";
 import { RunResult, Stack } from "../test/harness";
 import { EmulatorClient, quickstartDir } from "../test/support";
 
@@ -93,21 +94,6 @@ export const program = (shape: Shape, numbers: string[]) => () => {
   numbers.forEach((number, i) => new vobiz.NumberPurchase(`number-${i}`, { number, trunkId: trunks[i % trunks.length]?.trunkId }));
   return {};
 };
-
-/** A route with its ids taken out: `DELETE /Account/{auth_id}/ip-acl/{id}`. */
-function route(method: string, p: string): string {
-  const shape = p
-    .replace(/^\/api\/v1/, "")
-    .split("/")
-    .map((seg, i, all) => {
-      if (/^(MA|SA)_[A-Z0-9]+$/.test(seg)) return "{auth_id}";
-      if (/^(%2B|\+)\d+$/i.test(seg)) return "{e164}";
-      if (i > 0 && /[0-9]/.test(seg) && !/^v\d$/.test(seg) && all[i - 1] !== "v1") return "{id}";
-      return seg;
-    })
-    .join("/");
-  return `${method} ${shape}`;
-}
 
 interface Phase {
   phase: string;

@@ -64,6 +64,18 @@ describe("examples/ci/vobiz.yml", () => {
     assert.deepEqual([...order].sort((a, b) => a - b), order, "in this order");
   });
 
+  it("keeps the provider's operations report as an artifact of the emulator and up jobs, even when they fail", () => {
+    for (const name of ["emulator", "up"]) {
+      const job = workflow.jobs[name];
+      assert.equal(job.env.VOBIZ_REPORT_FILE, "vobiz-report.json", name);
+      const upload = job.steps.find((s: any) => /^actions\/upload-artifact@/.test(s.uses ?? ""));
+      assert.ok(upload, `${name} uploads the report`);
+      assert.equal(upload.if, "always()");
+      assert.equal(upload.with.path, "infra/vobiz-report.json");
+    }
+    assert.equal(workflow.jobs.up.env.VOBIZ_MAX_SPEND_PER_RUN, "5000 INR");
+  });
+
   it("the emulator it starts is the package's own bin", () => {
     const pkg = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
     assert.equal(pkg.bin["vobiz-emulator"], "dist/emulator/cli.js");

@@ -81,18 +81,25 @@ describe("errors reaching the user", () => {
     assert.equal((await client.state()).credentials.length, 0);
   });
 
-  it("insufficient balance is reported as the API answers it, and nothing is bought", async () => {
-    const [number] = await client.inventory("IN", 1);
-    await fetch(`${emu.url}/__emulator/seed`, { method: "POST", body: JSON.stringify({ balances: { INR: 1 } }), headers: { "content-type": "application/json" } });
+  it("a balance spent elsewhere after the provider read it: the API's answer reaches the user, and nothing more is bought", async () => {
+    const [first, second] = await client.inventory("IN", 2);
     const stack = newStack(emu, "poor");
+    // The balance is read before the first purchase (and cached for a minute); then the console
+    // spends it, so the provider's check passes and the API refuses the second purchase.
+    stack.afterChange = async (change) => {
+      if (change.name === "a") {
+        await fetch(`${emu.url}/__emulator/seed`, { method: "POST", body: JSON.stringify({ balances: { INR: 1 } }), headers: { "content-type": "application/json" } });
+      }
+    };
     await assert.rejects(
       stack.up(() => {
-        new vobiz.NumberPurchase("line", { number });
+        const a = new vobiz.NumberPurchase("a", { number: first });
+        new vobiz.NumberPurchase("line", { number: second }, { dependsOn: [a] });
       }),
       /NumberPurchase "line": create failed: .* failed: HTTP 500 \[internal_server_error\]: failed to purchase number \(request id req_/,
     );
     const st = await client.state();
-    assert.equal(st.numbers.find((n: any) => n.e164 === number).account_id, null);
+    assert.equal(st.numbers.find((n: any) => n.e164 === second).account_id, null);
     await fetch(`${emu.url}/__emulator/reset`, { method: "POST" });
   });
 

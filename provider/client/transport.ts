@@ -3,6 +3,8 @@
 // (guards.ts), and structured request logs that cannot contain secrets because they are built
 // only from safe fields.
 import { Agent } from "undici";
+import { recordRequest } from "../report";
+import { routeOf } from "./route";
 import { BrokenCircuitError, DelegateBackoff, handleWhenResult, retry } from "cockatiel";
 import { CIRCUIT_OPEN, decodeErrorBody, VobizApiError } from "./errors";
 import { count, GuardSettings, guardsFor, recordLatency } from "./guards";
@@ -208,6 +210,7 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
       a.failure = a.timedOut ? `timed out after ${settings.timeoutMs} ms` : describeNetworkError(e);
     }
     const durationMs = Date.now() - t0;
+    recordRequest(routeOf(req.method, path), a.status, durationMs);
     count("requests");
     recordLatency(durationMs);
     if (a.status === 0) count("noResponse");
