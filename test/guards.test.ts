@@ -6,6 +6,8 @@ import { quickstart } from "../examples/quickstart/program";
 import { RunningEmulator } from "../emulator";
 import { VobizApi } from "../provider/client/api";
 import { VobizApiError } from "../provider/client/errors";
+import { GuardSettings } from "../provider/client/guards";
+import { RetryLimits } from "../provider/client/transport";
 import { StackError } from "./harness";
 import { EmulatorClient, newStack, resetEmulator, startTestEmulator } from "./support";
 
@@ -28,6 +30,18 @@ describe("shared guards", () => {
   after(async () => {
     await emu.close();
   });
+
+  /** A client straight to the emulator (no host), without retries unless asked. */
+  const directApi = (retry: Partial<RetryLimits>, guards: Partial<GuardSettings>) =>
+    new VobizApi({
+      endpoint: emu.url,
+      authId: emu.authId,
+      authToken: emu.authToken,
+      timeoutMs: 2000,
+      retry: { maxRetries: 0, maxRateLimitWaits: 0, backoffBaseMs: 1, maxRetryAfterSeconds: 1, maxRetryTimeMs: 1000, ...retry },
+      guards: { breakerThreshold: 5, breakerCooldownMs: 1000, maxConcurrency: 4, maxRequestsPerSecond: 0, ...guards },
+      logRequests: false,
+    });
 
   it("a dead API opens the breaker: the run fails fast saying the circuit is open, after a handful of calls", async () => {
     await client.setFaults([{ method: "*", path: "**", errorRate: 1, errorStatuses: [503] }]);
@@ -52,15 +66,7 @@ describe("shared guards", () => {
   it("while open, calls fail without a request; after the cooldown one probe decides; a good probe closes it", async () => {
     await client.setFaults([{ method: "*", path: "**", errorRate: 1, errorStatuses: [503] }]);
     const cooldownMs = 300;
-    const api = new VobizApi({
-      endpoint: emu.url,
-      authId: emu.authId,
-      authToken: emu.authToken,
-      timeoutMs: 2000,
-      retry: { maxRetries: 0, maxRateLimitWaits: 0, backoffBaseMs: 1, maxRetryAfterSeconds: 1, maxRetryTimeMs: 1000 },
-      guards: { breakerThreshold: 5, breakerCooldownMs: cooldownMs, maxConcurrency: 4, maxRequestsPerSecond: 0 },
-      logRequests: false,
-    });
+    const api = directApi({ maxRateLimitWaits: 0, maxRetryTimeMs: 1000 }, { breakerCooldownMs: cooldownMs, maxConcurrency: 4 });
     const outcomes: string[] = [];
     const deadUntil = Date.now() + 1500;
     while (Date.now() < deadUntil) {
@@ -91,15 +97,7 @@ describe("shared guards", () => {
   it("a 429 pauses every request to the API until Retry-After, not only the refused one", async () => {
     await fetch(`${emu.url}/__emulator/rate-limit`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ perSecond: 5 }) });
     try {
-      const api = new VobizApi({
-        endpoint: emu.url,
-        authId: emu.authId,
-        authToken: emu.authToken,
-        timeoutMs: 2000,
-        retry: { maxRetries: 0, maxRateLimitWaits: 10, backoffBaseMs: 1, maxRetryAfterSeconds: 5, maxRetryTimeMs: 30_000 },
-        guards: { breakerThreshold: 5, breakerCooldownMs: 1000, maxConcurrency: 8, maxRequestsPerSecond: 0 },
-        logRequests: false,
-      });
+      const api = directApi({ maxRateLimitWaits: 10, maxRetryAfterSeconds: 5, maxRetryTimeMs: 30_000 }, { breakerCooldownMs: 1000, maxConcurrency: 8 });
       // New calls keep starting (one every 80 ms), as parallel Pulumi steps do.
       const started = Array.from({ length: 16 }, (_, i) =>
         new Promise((r) => setTimeout(r, i * 80)).then(() => api.lists.fresh(() => api.listTrunks())),
