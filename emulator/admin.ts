@@ -94,12 +94,19 @@ function seed(w: World, body: unknown): Reply {
   const main = w.state.accounts.find((a) => a.parent_auth_id === null)!;
   const balances = f.obj.balances;
   const inventory = f.obj.inventory;
+  const thresholds = f.obj.low_balance_thresholds;
   // Validate everything before changing anything.
   if (balances !== undefined && (typeof balances !== 'object' || balances === null || Array.isArray(balances))) fail('admin', 400, 'balances must be an object');
   const balanceEntries = Object.entries((balances ?? {}) as Record<string, unknown>);
   for (const [cur, v] of balanceEntries)
     if (!/^[A-Z]{3}$/.test(cur) || typeof v !== 'number' || !Number.isFinite(v)) fail('admin', 400, `invalid balance ${cur}`);
   if (inventory !== undefined && !Array.isArray(inventory)) fail('admin', 400, 'inventory must be an array');
+  if (thresholds !== undefined && (typeof thresholds !== 'object' || thresholds === null || Array.isArray(thresholds))) fail('admin', 400, 'low_balance_thresholds must be an object');
+  const thresholdEntries = Object.entries((thresholds ?? {}) as Record<string, unknown>);
+  for (const [cur, v] of thresholdEntries) {
+    if (!main.balances[cur] && !balanceEntries.some(([c]) => c === cur)) fail('admin', 400, `no ${cur} balance to set a low-balance threshold on`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail('admin', 400, `invalid low-balance threshold ${cur}`);
+  }
   const now = nowIso();
   const added: PhoneNumber[] = ((inventory ?? []) as unknown[]).map((item) => {
     const g = fieldsOf(item, 'admin');
@@ -118,6 +125,7 @@ function seed(w: World, body: unknown): Reply {
     b.balance = money(v as number);
     b.updated_at = now;
   }
+  for (const [cur, v] of thresholdEntries) main.balances[cur].low_balance_threshold = money(v as number);
   w.state.numbers.push(...added);
   return { status: 200, body: { ok: true } };
 }

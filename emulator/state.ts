@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { addMs, money, omitUndefined, seededUuid } from './util';
 
-export interface Balance { id: string; balance: number; created_at: string; updated_at: string }
+export interface Balance { id: string; balance: number; created_at: string; updated_at: string; low_balance_threshold?: number }
 
 export interface Account {
   auth_id: string;
@@ -243,7 +243,7 @@ export function balanceView(owner: Account, currency: string, b: Balance): Recor
   return {
     id: b.id, account_id: owner.auth_id, currency, balance: b.balance, reserved_funds: 0, promotional_balance: 0,
     promotional_reserved_balance: 0, available_balance: b.balance, credit_limit: 0, is_postpaid: false,
-    credit_limit_type: 'hard', low_balance_threshold: 0, status: 'active', created_at: b.created_at, updated_at: b.updated_at,
+    credit_limit_type: 'hard', low_balance_threshold: b.low_balance_threshold ?? 0, status: 'active', created_at: b.created_at, updated_at: b.updated_at,
   };
 }
 

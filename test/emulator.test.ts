@@ -601,6 +601,15 @@ describe('admin API, request log and persistence', () => {
     });
   });
 
+  test('seed sets a low-balance threshold, shown by the balance endpoint; one without a balance is refused', async () => {
+    assert.equal((await admin('POST', 'seed', { low_balance_thresholds: { INR: 2500 } })).status, 200);
+    const b = await call('GET', `${A}/balance/INR`);
+    assert.equal(b.body.low_balance_threshold, 2500);
+    const bad = await admin('POST', 'seed', { low_balance_thresholds: { EUR: 10 } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.body), /no EUR balance to set a low-balance threshold on/);
+  });
+
   test('state persists across restarts with statePath (including sub-account tokens)', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vobiz-emu-'));
     const statePath = path.join(dir, 'state.json');

@@ -115,6 +115,24 @@ describe("money guardrails", () => {
     await stack.destroy();
   });
 
+  it("without the setting, the account's own low-balance threshold is used", async () => {
+    const [a] = offers;
+    const start = 5000;
+    const after = start - a.setup_fee - a.monthly_fee;
+    await fetch(`${emu.url}/__emulator/seed`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ balances: { INR: start }, low_balance_thresholds: { INR: after + 1 } }),
+    });
+    const stack = newStack(emu, "account-threshold");
+    const r = await stack.up(program([a.e164]));
+    assert.deepEqual(
+      r.logs.filter((l) => /low balance/.test(l.message)).map((l) => l.message),
+      [`NumberPurchase "n0": low balance: after buying ${a.e164} the INR balance is ${inr(after)}, below the low-balance threshold of ${inr(after + 1)}`],
+    );
+    await stack.destroy();
+  });
+
   it("a malformed money setting fails naming it", async () => {
     const stack = newStack(emu, "badcfg", {}, { config: { "vobiz:maxSpendPerRun": "lots" } });
     const e: StackError = await stack.up(program([offers[0].e164])).then(() => assert.fail("up should fail"), (x) => x);
