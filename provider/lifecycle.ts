@@ -63,6 +63,12 @@ export interface WriteOnce<T> {
   candidates?: {
     /** Every object that matches the request. */
     list(): Promise<T[]>;
+    /**
+     * How old the list behind the snapshot taken before the first send may be (default 0: read
+     * now). A matching object someone else makes within this window, before an answer of ours is
+     * lost, would be taken for ours; a longer window saves a list read per create.
+     */
+    snapshotMaxAgeMs?: number;
     /** An object's id: for the snapshot, and so twins in one run never adopt each other's object. */
     idOf(value: T): string;
   };
@@ -236,15 +242,7 @@ export class PartialCreateError extends Error {
   }
 }
 
-/** A 404 means the object is gone (undefined); every other failure throws. */
-export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (e) {
-    if (e instanceof VobizApiError && e.isNotFound) return undefined;
-    throw e;
-  }
-}
+export { unlessNotFound } from "./client/errors";
 
 function heldByOthers(e: Error, what: string): Error {
   return new Error(
@@ -288,7 +286,8 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
   };
   let before: Set<string> | undefined;
   if (c) {
-    const now = await c.list();
+    const lists = ctx.api.lists;
+    const now = await (c.snapshotMaxAgeMs ? lists.recent(c.snapshotMaxAgeMs, () => c.list()) : lists.fresh(() => c.list()));
     if (interrupted?.before) {
       // A run killed between the API's commit and its answer left this record: what is new since is ours.
       const existing = newOne(now, new Set(interrupted.before));

@@ -127,6 +127,28 @@ describe("list cache", () => {
     assert.equal(f.calls, 2);
   });
 
+  it("fresh() never uses an answer fetched before it; recent(ms) takes one started at most ms before", async () => {
+    let now = 1000;
+    const cache = new ListCache(() => now);
+    const f = fetcher();
+    const early = cache.get("trunks", f.fetch);
+    const freshRead = cache.fresh(() => cache.get("trunks", f.fetch));
+    assert.equal(f.calls, 2, "fresh() does not join the fetch already running");
+    const joined = cache.fresh(() => cache.get("trunks", f.fetch));
+    assert.equal(f.calls, 3, "nor one started before it was called");
+    f.answer([{ id: "early" }]);
+    f.answer([{ id: "fresh" }]);
+    f.answer([{ id: "fresher" }]);
+    assert.deepEqual([await early, await freshRead, await joined], [[{ id: "early" }], [{ id: "fresh" }], [{ id: "fresher" }]]);
+    assert.deepEqual(await cache.get("trunks", f.fetch), [{ id: "fresher" }], "the newest answer is kept");
+    now += 500;
+    assert.deepEqual(await cache.recent(600, () => cache.get("trunks", f.fetch)), [{ id: "fresher" }]);
+    const older = cache.recent(400, () => cache.get("trunks", f.fetch));
+    assert.equal(f.calls, 4, "a list fetched 500 ms ago is too old for recent(400)");
+    f.answer([{ id: "new" }]);
+    assert.deepEqual(await older, [{ id: "new" }]);
+  });
+
   it("side-effect kinds are dropped by a write; fresh() reads past the cache", async () => {
     const cache = new ListCache(() => 0);
     const f = fetcher();

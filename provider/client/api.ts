@@ -1,7 +1,7 @@
 // The Vobiz endpoints this provider uses, with the documented path casing (notes §2.2):
 // /Account/ for the trunk and number families, /accounts/.../sub-accounts/ for sub-accounts.
 import { z } from "zod";
-import { VobizApiError } from "./errors";
+import { unlessNotFound, VobizApiError } from "./errors";
 import {
   balanceSchema,
   credentialSchema,
@@ -62,6 +62,18 @@ export class VobizApi {
     return parsed.data;
   }
 
+  /** One item of a list answer; a malformed one fails the read naming the call and the field. */
+  private item<T>(schema: z.ZodType<T>, value: unknown, index: number, operation: string): T {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new VobizApiError({
+      operation,
+      status: 200,
+      apiMessage: `unexpected response shape at item ${index}, "${issue.path.join(".")}": ${issue.message}`,
+    });
+  }
+
   private async callNoContent(req: ApiRequest): Promise<void> {
     await send(this.settings, req);
   }
@@ -71,7 +83,7 @@ export class VobizApi {
     const out: T[] = [];
     for (let offset = 0; ; offset += MAX_PAGE) {
       const page = await this.call(metaPageSchema, { method: "GET", path, query: { limit: MAX_PAGE, offset }, operation });
-      for (const o of page.objects) out.push(schema.parse(o));
+      page.objects.forEach((o, i) => out.push(this.item(schema, o, offset + i, operation)));
       const total = page.meta.total ?? page.meta.total_count;
       if (page.objects.length === 0 || (total !== undefined && out.length >= total) || page.objects.length < MAX_PAGE) return out;
     }
@@ -91,9 +103,12 @@ export class VobizApi {
   listTrunks(maxAgeMs?: number) {
     return this.lists.get("trunks", () => this.listMeta(trunkSchema, `${this.account()}/trunks`, "GET /Account/{auth_id}/trunks"), maxAgeMs);
   }
-  /** A trunk from the shared list (one call for every trunk of a refresh), undefined if gone. */
+  /**
+   * A trunk from the shared list (one call for every trunk of a refresh); one missing from it is
+   * asked for by id, since a list paged while others delete can skip an item. Undefined if gone.
+   */
   async findTrunk(id: string) {
-    return (await this.listTrunks()).find((t) => t.trunk_id === id);
+    return (await this.listTrunks()).find((t) => t.trunk_id === id) ?? (await unlessNotFound(this.getTrunk(id)));
   }
   deleteTrunk(id: string) {
     const del = () => this.callNoContent({ method: "DELETE", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, operation: `DELETE /Account/{auth_id}/trunks/${id}` });
@@ -112,6 +127,10 @@ export class VobizApi {
   updateCredential(id: string, body: Record<string, unknown>) {
     const put = () => this.call(credentialSchema, { method: "PUT", path: `${this.account()}/credentials/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/credentials/${id}` });
     return this.lists.write("credentials", put, patches.upsert(byId));
+  }
+  /** A credential from the shared list; one missing from it is looked for in a list read now (no GET exists). */
+  findCredential(id: string) {
+    return this.findListed(() => this.listCredentials(), (c) => c.id === id);
   }
   deleteCredential(id: string) {
     return this.deleteTrunkChild("credentials", `/credentials/${encodeURIComponent(id)}`, `DELETE /Account/{auth_id}/credentials/${id}`, id);
@@ -152,8 +171,17 @@ export class VobizApi {
     const put = () => this.call(originationUriSchema, { method: "PUT", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/origination-uris/${id}` });
     return this.lists.write("originationUris", put, patches.upsert(byId));
   }
+  /** An origination URI from the shared list; one missing from it is looked for in a list read now. */
+  findOriginationUri(id: string) {
+    return this.findListed(() => this.listOriginationUris(), (o) => o.id === id);
+  }
   deleteOriginationUri(id: string) {
     return this.deleteTrunkChild("originationUris", `/origination-uris/${encodeURIComponent(id)}`, `DELETE /Account/{auth_id}/origination-uris/${id}`, id);
+  }
+
+  /** An object in a shared list, or, when missing (gone, or skipped by paging), in one read now. */
+  private async findListed<T>(list: () => Promise<readonly T[]>, match: (o: T) => boolean): Promise<T | undefined> {
+    return (await list()).find(match) ?? (await this.lists.fresh(list)).find(match);
   }
 
   // --- numbers ---
@@ -172,10 +200,20 @@ export class VobizApi {
           query: { page, per_page: MAX_PAGE },
           operation: "GET /Account/{auth_id}/numbers",
         });
-        for (const i of res.items) out.push(numberSchema.parse(i));
+        res.items.forEach((item, i) => out.push(this.item(numberSchema, item, (page - 1) * MAX_PAGE + i, "GET /Account/{auth_id}/numbers")));
         if (res.items.length < MAX_PAGE || (res.total !== undefined && out.length >= res.total)) return out;
       }
     }, maxAgeMs);
+  }
+  /** The owned number with exactly this E.164, asked of the API now (one search, never cached). */
+  async searchOwnedNumber(e164: string): Promise<NumberObject | undefined> {
+    const page = await this.call(itemsPageSchema, {
+      method: "GET",
+      path: `${this.account()}/numbers`,
+      query: { search: e164, per_page: MAX_PAGE, page: 1 },
+      operation: `GET /Account/{auth_id}/numbers?search=${e164}`,
+    });
+    return page.items.map((item, i) => this.item(numberSchema, item, i, "GET /Account/{auth_id}/numbers")).find((n) => n.e164 === e164);
   }
   async findOwnedNumber(e164: string, maxAgeMs?: number) {
     return (await this.listOwnedNumbers(maxAgeMs)).find((n) => n.e164 === e164);
@@ -189,7 +227,7 @@ export class VobizApi {
         path: `${this.account()}/inventory/numbers`,
         query: { search: e164, per_page: MAX_PAGE, page: 1 },
         operation: "GET /Account/{auth_id}/inventory/numbers",
-      }).then((page) => page.items.map((i) => numberSchema.parse(i)).find((n) => n.e164 === e164));
+      }).then((page) => page.items.map((item, i) => this.item(numberSchema, item, i, "GET /Account/{auth_id}/inventory/numbers")).find((n) => n.e164 === e164));
       this.inventory.set(e164, found);
       found.catch(() => this.inventory.delete(e164));
     }
@@ -285,9 +323,13 @@ export class VobizApi {
         query: { page, size: MAX_PAGE },
         operation: "GET /accounts/{auth_id}/sub-accounts/",
       });
-      for (const s of res.sub_accounts) out.push(subAccountSchema.parse(s));
+      res.sub_accounts.forEach((item, i) => out.push(this.item(subAccountSchema, item, (page - 1) * MAX_PAGE + i, "GET /accounts/{auth_id}/sub-accounts/")));
       if (res.sub_accounts.length < MAX_PAGE || (res.total !== undefined && out.length >= res.total)) return out;
     }
+  }
+  /** A sub-account from the shared list; one missing from it is asked for by id. Undefined if gone. */
+  async findSubAccount(subAuthId: string) {
+    return (await this.listSubAccounts()).find((a) => a.auth_id === subAuthId) ?? (await unlessNotFound(this.getSubAccount(subAuthId)));
   }
   getSubAccount(subAuthId: string) {
     return this.call(subAccountSchema, { method: "GET", path: `${this.subAccounts()}/${encodeURIComponent(subAuthId)}`, operation: `GET /accounts/{auth_id}/sub-accounts/${subAuthId}` });

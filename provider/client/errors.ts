@@ -111,3 +111,13 @@ export class ResourceOperationError extends Error {
     this.cause = cause;
   }
 }
+
+/** A 404 means the object is gone (undefined); every other failure throws. */
+export async function unlessNotFound<T>(call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (e) {
+    if (e instanceof VobizApiError && e.isNotFound) return undefined;
+    throw e;
+  }
+}

@@ -22,7 +22,9 @@ type Patch = (list: readonly unknown[]) => readonly unknown[];
 
 interface Slot {
   value?: readonly unknown[];
+  /** When (clock) and in which order (tick) the fetch behind `value` started. */
   fetchedAt?: number;
+  fetchedTick?: number;
   /** Counts the writes that ended (and the drops), so a fetch knows which ones it may predate. */
   seq: number;
   /** The seq of the last write whose effect is unknown: a fetch that started before it is not kept. */
@@ -31,7 +33,13 @@ interface Slot {
   recent: { seq: number; patch: Patch }[];
   /** The seq each running fetch started at. */
   running: number[];
-  pending?: Promise<readonly unknown[]>;
+  pending?: { promise: Promise<readonly unknown[]>; at: number; tick: number };
+}
+
+/** What a reader accepts: a fetch started after `tick`, or at or after `at` (clock). */
+interface Freshness {
+  tick?: number;
+  at?: number;
 }
 
 export interface CacheCounters {
@@ -42,7 +50,8 @@ export interface CacheCounters {
 
 export class ListCache {
   private slots = new Map<ListKind, Slot>();
-  private readonly freshScope = new AsyncLocalStorage<true>();
+  private readonly freshScope = new AsyncLocalStorage<Freshness>();
+  private ticks = 0;
   readonly counters: CacheCounters = { hits: 0, fetches: 0, shared: 0 };
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -59,18 +68,20 @@ export class ListCache {
    */
   get<T>(kind: ListKind, fetch: () => Promise<T[]>, maxAgeMs: number = LIST_TTL_MS[kind]): Promise<readonly T[]> {
     const s = this.slot(kind);
-    const mustFetch = this.freshScope.getStore() === true;
-    if (!mustFetch && s.value && this.now() - s.fetchedAt! < Math.min(maxAgeMs, LIST_TTL_MS[kind])) {
+    const need = this.freshScope.getStore();
+    const newEnough = (at: number, tick: number) => !need || (need.tick !== undefined ? tick > need.tick : at >= need.at!);
+    if (s.value && this.now() - s.fetchedAt! < Math.min(maxAgeMs, LIST_TTL_MS[kind]) && newEnough(s.fetchedAt!, s.fetchedTick!)) {
       this.counters.hits++;
       return Promise.resolve(s.value as readonly T[]);
     }
-    if (!mustFetch && s.pending) {
+    if (s.pending && newEnough(s.pending.at, s.pending.tick)) {
       this.counters.shared++;
-      return s.pending as Promise<readonly T[]>;
+      return s.pending.promise as Promise<readonly T[]>;
     }
     this.counters.fetches++;
     const startSeq = s.seq;
     const startedAt = this.now();
+    const tick = ++this.ticks;
     s.running.push(startSeq);
     const done = () => {
       s.running.splice(s.running.indexOf(startSeq), 1);
@@ -87,8 +98,12 @@ export class ListCache {
         if (!spoiled) for (const r of s.recent) if (r.seq > startSeq) list = r.patch(list);
         done();
         if (spoiled) return fetched;
-        s.value = list;
-        s.fetchedAt = startedAt;
+        // A newer fetch may have answered first: keep the newest.
+        if (!s.value || s.fetchedTick === undefined || tick > s.fetchedTick) {
+          s.value = list;
+          s.fetchedAt = startedAt;
+          s.fetchedTick = tick;
+        }
         return list as readonly T[];
       },
       (e) => {
@@ -96,9 +111,9 @@ export class ListCache {
         throw e;
       },
     );
-    if (!mustFetch) s.pending = promise;
+    s.pending = { promise, at: startedAt, tick };
     const clear = () => {
-      if (s.pending === promise) s.pending = undefined;
+      if (s.pending?.promise === promise) s.pending = undefined;
     };
     promise.then(clear, clear);
     return promise;
@@ -132,11 +147,19 @@ export class ListCache {
   }
 
   /**
-   * Runs fn with every list read from the API, not from the cache or an earlier fetch: for
+   * Runs fn with every list read from the API after this call, never an earlier answer: for
    * lookups whose answer decides whether to send a write again.
    */
   fresh<T>(fn: () => Promise<T>): Promise<T> {
-    return this.freshScope.run(true, fn);
+    return this.freshScope.run({ tick: this.ticks }, fn);
+  }
+
+  /**
+   * Runs fn with lists fetched at most `ms` before this call: for the snapshot of what exists
+   * before a create, which must be recent but may be shared by creates that start together.
+   */
+  recent<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+    return this.freshScope.run({ at: this.now() - ms }, fn);
   }
 
   drop(kind: ListKind): void {

@@ -14,7 +14,8 @@ export const trunkSchema = z.object({
   trunk_direction: z.string(),
   concurrent_calls_limit: z.number(),
   cps_limit: z.number(),
-  description: z.string().default(""),
+  // Absent, null and "" all mean no description.
+  description: z.string().nullish().transform((v) => v ?? ""),
   transport: z.string(),
   credential_uuid: optString,
   ipacl_uuid: optString,

@@ -41,14 +41,22 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
         candidates: {
           list: async () => (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label),
           idOf: (a) => a.id,
+          // No search by address exists, and the list grows with the account: reading it before
+          // every entry would make a large whitelist quadratic. An identical entry (same address
+          // and label) made elsewhere in the last minute, just before a lost answer, is the risk.
+          snapshotMaxAgeMs: 60_000,
         },
       });
       made[e.ip] = value.id;
     }
     return made;
   } catch (err) {
-    await Promise.allSettled(Object.values(made).map((id) => api.deleteIpAcl(id)));
-    throw err;
+    const undo = await Promise.allSettled(Object.entries(made).map(([ip, id]) => api.deleteIpAcl(id).then(() => ip)));
+    const left = Object.entries(made).filter((_, i) => undo[i].status === "rejected");
+    if (!left.length) throw err;
+    // Say what could not be removed: nothing in state tracks it, so only the user can delete it.
+    const names = left.map(([ip, id]) => `${ip} (IP ACL entry ${id})`).join(", ");
+    throw new Error(`${(err as Error).message}; removing the entries this create had made failed too, so these are left in the account: ${names}; delete them in the Vobiz console or run up again after deleting them`);
   }
 }
 
@@ -74,7 +82,9 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
   },
   async read(ctx, _id, outs) {
     const known = (outs.entryIds ?? {}) as Record<string, string>;
-    const live = new Map((await ctx.api.listIpAcl()).map((a) => [a.id, a]));
+    let live = new Map((await ctx.api.listIpAcl()).map((a) => [a.id, a]));
+    // An entry missing from the shared list (gone, or skipped by paging while others delete): read again now.
+    if (Object.values(known).some((id) => !live.has(id))) live = new Map((await ctx.api.lists.fresh(() => ctx.api.listIpAcl())).map((a) => [a.id, a]));
     const entries: Entry[] = [];
     const entryIds: Record<string, string> = {};
     for (const id of Object.values(known)) {

@@ -61,7 +61,7 @@ async function purchaseOnce(ctx: Ctx, e164: string): Promise<{ value: NumberObje
     // A number we just bought has no route yet (we route it after create), so a routed one is not ours.
     candidates: {
       list: async () => {
-        const n = await ownedNumber(ctx, e164);
+        const n = await ownedNumber(ctx, e164, { now: true });
         return n && !n.trunk_group_id ? [n] : [];
       },
       idOf: (n) => n.e164,

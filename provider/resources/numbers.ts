@@ -3,10 +3,15 @@
 import { NumberObject } from "../client/schemas";
 import { Ctx, Props, unlessNotFound } from "../lifecycle";
 
-/** The number if this account holds it (a number in its release cooldown no longer counts). */
-export async function ownedNumber(ctx: Ctx, e164: string): Promise<NumberObject | undefined> {
-  const n = await ctx.api.findOwnedNumber(e164);
-  return n && n.status !== "pending_release" && n.status !== "released" ? n : undefined;
+/**
+ * The number if this account holds it (a number in its release cooldown no longer counts): from
+ * the shared list, or with `now`, from a search sent now (for decisions about sending a write).
+ */
+export async function ownedNumber(ctx: Ctx, e164: string, opts: { now?: boolean } = {}): Promise<NumberObject | undefined> {
+  const held = (n: NumberObject | undefined) => (n && n.status !== "pending_release" && n.status !== "released" ? n : undefined);
+  if (opts.now) return held(await ctx.api.searchOwnedNumber(e164));
+  // Missing from the shared list (gone, or skipped by paging while others change the account): ask now.
+  return held(await ctx.api.findOwnedNumber(e164)) ?? held(await ctx.api.searchOwnedNumber(e164));
 }
 
 /** Routes a number to a trunk once, even when the answer to the assign call is lost. */
@@ -15,7 +20,7 @@ export async function assign(ctx: Ctx, e164: string, trunkId: string): Promise<v
     what: `route of ${e164} to trunk ${trunkId}`,
     body: { assign: e164, trunkId },
     send: async () => (await ctx.api.assignNumber(e164, trunkId), true),
-    find: async () => ((await ownedNumber(ctx, e164))?.trunk_group_id === trunkId ? true : undefined),
+    find: async () => ((await ownedNumber(ctx, e164, { now: true }))?.trunk_group_id === trunkId ? true : undefined),
     alreadyDone: (e) => e.status === 400 && /already assigned/i.test(e.apiMessage),
   });
 }

@@ -69,7 +69,7 @@ export const originationUriSpec: ResourceSpec<UriInputs> = {
     return { id: o.id, outs };
   },
   async read(ctx, id) {
-    const o = (await ctx.api.listOriginationUris()).find((x) => x.id === id);
+    const o = await ctx.api.findOriginationUri(id);
     return o && liveFields(o);
   },
   async update(ctx, id, _olds, news) {

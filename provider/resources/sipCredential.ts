@@ -111,7 +111,7 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
     return now() - made >= days * DAY_MS ? ["rotateAfterDays"] : [];
   },
   async read(ctx, id) {
-    const c = (await ctx.api.listCredentials()).find((x) => x.id === id);
+    const c = await ctx.api.findCredential(id);
     return c && liveFields(c);
   },
   async update(ctx, id, olds, news) {

@@ -76,7 +76,7 @@ export const subAccountSpec: ResourceSpec<SubAccountInputs> = {
     return { id: s.auth_id, outs: liveFields(s) };
   },
   async read(ctx, id) {
-    const s = (await ctx.api.listSubAccounts()).find((a) => a.auth_id === id);
+    const s = await ctx.api.findSubAccount(id);
     return s && liveFields(s);
   },
   async update(ctx, id, olds, news) {
