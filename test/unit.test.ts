@@ -59,6 +59,21 @@ describe("guards", () => {
     assert.deepEqual([limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1000), limiter.reserve(1600)], [0, 250, 500, 150]);
     assert.equal(new RateLimiter(0).reserve(5), 0);
   });
+  it("learns a rate from 429s: the requests accepted in the last second, then probes back up", () => {
+    const limiter = new RateLimiter(0);
+    for (let t = 0; t < 1000; t += 100) limiter.accept(1050 + t); // 10 accepted in the last second
+    assert.equal(limiter.reserve(2000), 0, "no spacing before any 429");
+    limiter.refused(2000);
+    assert.equal(limiter.learnedGap, 100);
+    assert.deepEqual([limiter.reserve(2000), limiter.reserve(2000), limiter.reserve(2000)], [0, 100, 200]);
+    limiter.accept(2300);
+    assert.equal(limiter.learnedGap, 97, "each accepted request narrows the gap by 3%");
+    for (let i = 0; i < 200; i++) limiter.accept(2400);
+    assert.equal(limiter.learnedGap, 0, "and it ends");
+    limiter.refused(2400);
+    // Accepted in the last second: 1450-1950 (6), 2300 and the 200 at 2400.
+    assert.equal(limiter.learnedGap, 1000 / 207, "the new gap follows what was accepted in the last second");
+  });
   it("summarizes an operation only when something notable happened", () => {
     assert.equal(summarize({ ...emptyStats(), requests: 3, succeeded: 3 }), undefined);
     assert.equal(

@@ -21,12 +21,17 @@ export function isServerFailure(status: number): boolean {
 }
 
 /**
- * Spaces requests evenly at `perSecond` (virtual scheduling: each request reserves the next free
- * slot). Pure apart from its own clock, so waits can be tested without timers.
+ * Spaces requests: evenly at `perSecond` when configured, and at a rate learned from 429s when the
+ * API has refused some (Vobiz publishes no REST limit). After a 429 the gap between sends becomes
+ * one second divided by the requests the API accepted in the last second; each accepted request
+ * then narrows it by 3%, so the client probes back up to the limit (additive-increase,
+ * multiplicative-decrease in reverse). Pure apart from its own clock, so it is tested without timers.
  */
 export class RateLimiter {
   private nextFreeAt = 0;
   private pausedUntil = 0;
+  private learnedGapMs = 0;
+  private accepted: number[] = [];
   constructor(private readonly perSecond: number) {}
 
   /**
@@ -42,11 +47,35 @@ export class RateLimiter {
     return Math.max(0, this.pausedUntil - now);
   }
 
+  /** The API took a request. */
+  accept(now: number): void {
+    this.accepted.push(now);
+    this.forget(now);
+    this.learnedGapMs = this.learnedGapMs * 0.97;
+    if (this.learnedGapMs < 1) this.learnedGapMs = 0;
+  }
+
+  /** The API refused one with 429: slow down to what it accepted in the last second. */
+  refused(now: number): void {
+    this.forget(now);
+    this.learnedGapMs = Math.max(this.learnedGapMs, 1000 / Math.max(1, this.accepted.length));
+  }
+
+  /** The gap learned from 429s, in milliseconds (0 when none). */
+  get learnedGap(): number {
+    return this.learnedGapMs;
+  }
+
+  private forget(now: number): void {
+    while (this.accepted.length && this.accepted[0] <= now - 1000) this.accepted.shift();
+  }
+
   /** Milliseconds the caller must wait before sending; the slot is reserved. */
   reserve(now: number): number {
-    if (this.perSecond <= 0) return 0;
+    const gap = Math.max(this.perSecond > 0 ? 1000 / this.perSecond : 0, this.learnedGapMs);
+    if (gap <= 0) return 0;
     const at = Math.max(now, this.nextFreeAt);
-    this.nextFreeAt = at + 1000 / this.perSecond;
+    this.nextFreeAt = at + gap;
     return at - now;
   }
 }

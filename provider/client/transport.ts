@@ -183,9 +183,11 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
       count("rateLimitWaitMs", paused);
       await sleep(paused);
     }
+    const learned = guards.limiter.learnedGap > 0;
     const wait = guards.limiter.reserve(Date.now());
     if (wait > 0) {
-      count("throttleWaitMs", wait);
+      // Spacing learned from 429s is rate-limit waiting; the configured spacing is throttling.
+      count(learned ? "rateLimitWaitMs" : "throttleWaitMs", wait);
       await sleep(wait);
     }
     attempts++;
@@ -213,6 +215,8 @@ export async function send(settings: TransportSettings, req: ApiRequest): Promis
     recordRequest(routeOf(req.method, path), a.status, durationMs);
     count("requests");
     recordLatency(durationMs);
+    if (a.status === 429) guards.limiter.refused(Date.now());
+    else if (a.status > 0) guards.limiter.accept(Date.now());
     if (a.status === 0) count("noResponse");
     else if (a.status < 400) count("succeeded");
     else if (a.status === 429) count("rateLimited");
