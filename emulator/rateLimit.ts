@@ -13,6 +13,7 @@ export function parseRateLimit(input: unknown, bad: (m: string) => never): RateL
   const extra = Object.keys(o).find((k) => k !== 'perSecond');
   if (extra !== undefined) bad(`unknown rate limit key "${extra}"`);
   const n = o.perSecond;
+  if (n === undefined) bad('perSecond is required: {"perSecond": N}');
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100_000) bad(`perSecond must be an integer from 0 to 100000, got ${JSON.stringify(n)}`);
   return { perSecond: n as number };
 }

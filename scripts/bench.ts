@@ -57,8 +57,9 @@ function parseArgs(argv: string[]): Settings {
     if (v === undefined || !/^\d+$/.test(v)) usage(`${flag} needs a whole number, got ${v ?? "nothing"}`);
     set(Number(v));
   }
-  if (scale < 1 || s.rate < 1 || s.parallel < 1) usage("--scale, --rate and --parallel must be at least 1");
+  if (scale < 1 || s.rate < 1 || s.parallel < 1 || s.addresses < 1 || s.trunks < 1) usage("--scale, --rate, --parallel, --addresses and --trunks must be at least 1");
   if (s.addresses > 250) usage("--addresses must be at most 250 (one /24 per whitelist)");
+  if (s.rate > 100_000) usage("--rate must be at most 100000");
   s.trunks *= scale;
   s.whitelists *= scale;
   s.numbers *= scale;
@@ -195,7 +196,10 @@ async function main(): Promise<void> {
     phases.push(await runPhase("refresh", stack, client, s.rate, () => stack.refresh()));
     phases.push(await runPhase("destroy", stack, client, s.rate, () => stack.destroy()));
     const leftovers = await client.state();
-    const left = leftovers.trunks.length + leftovers.credentials.length + leftovers.ip_acl.length;
+    const left =
+      leftovers.trunks.length + leftovers.credentials.length + leftovers.ip_acl.length + leftovers.origination_uris.length +
+      leftovers.numbers.filter((n: { account_id: string | null; status: string }) => n.account_id && n.status === "active").length +
+      leftovers.accounts.filter((a: { parent_auth_id: string | null }) => a.parent_auth_id).length;
     const result = {
       settings: (({ json, ...shown }) => shown)(s),
       resources: custom.length,
@@ -232,7 +236,7 @@ function print(r: { settings: Omit<Settings, "json">; resources: number; provide
     for (const [k, n] of Object.entries(p.byRoute)) out.push(`  ${String(n).padStart(6)}  ${k}`);
   }
   out.push("", `serialized provider: ${r.providerBytesPerResource} bytes per resource (the largest); state file: ${r.stateFileBytes} bytes`);
-  out.push(`left after destroy: ${r.leftAfterDestroy} trunks, credentials and IP ACL entries`);
+  out.push(`left after destroy: ${r.leftAfterDestroy} objects (trunks, credentials, IP ACL entries, origination URIs, active numbers, sub-accounts)`);
   process.stdout.write(out.join("\n") + "\n");
 }
 

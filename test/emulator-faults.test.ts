@@ -353,6 +353,7 @@ describe('request-rate limit', () => {
     assert.equal(bad.status, 400);
     assert.match(JSON.stringify(bad.body), /perSecond must be an integer from 0 to 100000, got -1/);
     assert.match(JSON.stringify((await admin('PUT', 'rate-limit', { perSecond: 5, burst: 2 })).body), /unknown rate limit key \\"burst\\"/);
+    assert.match(JSON.stringify((await admin('PUT', 'rate-limit', {})).body), /perSecond is required/);
     await assert.rejects(startEmulator({ port: 0, rateLimit: { perSecond: 1.5 } }), /perSecond must be an integer/);
     assert.deepEqual(parseArgs(['--rate-limit', '20'], {}).rateLimit, { perSecond: 20 });
     const cli = path.join(__dirname, '..', 'emulator', 'cli.js');

@@ -47,6 +47,7 @@ describe("retry decision", () => {
   });
   it("reads Retry-After in seconds and HTTP-date forms", () => {
     assert.equal(parseRetryAfter("5"), 5);
+    assert.equal(parseRetryAfter("1.5"), 2, "a fraction of a second rounds up, not to a date in 2001");
     const now = Date.parse("2026-12-03T10:00:00Z");
     assert.equal(parseRetryAfter("Thu, 03 Dec 2026 10:00:30 GMT", now), 30);
     assert.equal(parseRetryAfter("soon"), undefined);
