@@ -394,7 +394,7 @@ async function guarded<T>(ctx: Ctx, action: string, fn: () => Promise<T>, wrapEr
     await (stats.breakerOpens || stats.breakerRejections ? pulumi.log.warn(line) : pulumi.log.info(line));
   }
   if (error === undefined && (action === "create" || action === "update" || action === "delete")) recordObject(ctx.typeName, `${action}d`);
-  writeReport(reportFile(), (m) => ctx.warn(m));
+  saveReport((m) => ctx.warn(m));
   if (error === undefined) return result as T;
   throw wrapError ? new ResourceOperationError(ctx.label, action, error) : error;
 }
@@ -411,6 +411,11 @@ function withoutUnknowns(v: unknown): unknown {
   return v;
 }
 
+/** Rewrites the operations report, when one is configured. */
+function saveReport(warn: (message: string) => void): void {
+  writeReport(reportFile(), warn);
+}
+
 /** Runs a spec's onPlan; what it cannot find out is a warning, never a failed check or diff. */
 async function planned(spec: ResourceSpec<any>, ctx: Ctx, plan: { creates: Props } | { replaces: Props }): Promise<void> {
   try {
@@ -418,7 +423,7 @@ async function planned(spec: ResourceSpec<any>, ctx: Ctx, plan: { creates: Props
   } catch (e) {
     await pulumi.log.warn(`${ctx.label}: cannot tell what this costs: ${(e as Error).message}`);
   }
-  writeReport(reportFile(), (m) => ctx.warn(m));
+  saveReport((m) => ctx.warn(m));
 }
 
 /** Ids (type/id) whose diff planned a replacement in this process. */
@@ -500,7 +505,7 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
       if (replaces.length && spec.onPlan) await planned(spec, makeCtx(spec, olds), { replaces: olds });
       if (replaces.length) {
         recordObject(spec.typeName, "replacementsPlanned");
-        writeReport(reportFile(), (m) => void pulumi.log.warn(m));
+        saveReport((m) => void pulumi.log.warn(m));
       }
       return { changes: changed.length > 0, replaces, deleteBeforeReplace: false };
     },

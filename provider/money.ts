@@ -66,9 +66,11 @@ class RunLedger {
     return { available: round(b.available - (this.spentIn(currency) - b.spentAtRead)), threshold: b.threshold };
   }
 
-  add(map: Map<string, number>, currency: string, amount: number): void {
-    map.set(currency, round((map.get(currency) ?? 0) + amount));
-  }
+}
+
+/** Adds an amount to a per-currency total. */
+export function addTo(map: Map<string, number>, currency: string, amount: number): void {
+  map.set(currency, round((map.get(currency) ?? 0) + amount));
 }
 
 export const ledger = new RunLedger();
@@ -104,19 +106,19 @@ export function reservePurchase(
     }
     const { available, threshold } = await ledger.available(api, cur, now());
     if (price > available) throw new Error(`insufficient balance: need ${fmt(price, cur)}, available ${fmt(available, cur)} (${what}); not bought`);
-    ledger.add(ledger.spent, cur, price);
+    addTo(ledger.spent, cur, price);
     return {
       /** The purchase was answered: count it, and warn when the balance left is below the threshold. */
       committed() {
         ledger.bought++;
-        ledger.add(ledger.charged, cur, price);
+        addTo(ledger.charged, cur, price);
         const after = round(available - price);
         const low = settings.lowBalanceThreshold?.currency === cur ? settings.lowBalanceThreshold.amount : threshold;
         if (low > 0 && after < low) warn(`low balance: after buying ${n.e164} the ${cur} balance is ${fmt(after, cur)}, below the low-balance threshold of ${fmt(low, cur)}`);
       },
       /** The purchase definitely did not happen: give the reserved amount back. */
       cancel() {
-        ledger.add(ledger.spent, cur, -price);
+        addTo(ledger.spent, cur, -price);
       },
     };
   });
@@ -141,8 +143,8 @@ export function planTotal(): string {
 export function planPurchase(n: NumberObject): string {
   if (!plan.buys.has(n.e164)) {
     plan.buys.add(n.e164);
-    ledger.add(plan.setup, n.currency, n.setup_fee);
-    ledger.add(plan.monthly, n.currency, n.monthly_fee);
+    addTo(plan.setup, n.currency, n.setup_fee);
+    addTo(plan.monthly, n.currency, n.monthly_fee);
   }
   return `buys ${n.e164}: setup ${fmt(n.setup_fee, n.currency)} + ${fmt(n.monthly_fee, n.currency)} per month (the first month is charged with the setup)`;
 }
@@ -152,7 +154,7 @@ export function planRelease(settings: MoneySettings, e164: string, currency: str
   const fee = settings.releaseFees[currency];
   if (!plan.releases.has(e164)) {
     plan.releases.add(e164);
-    if (fee !== undefined) ledger.add(plan.fees, currency, fee);
+    if (fee !== undefined) addTo(plan.fees, currency, fee);
   }
   return fee === undefined
     ? `releases ${e164}: release fee unknown for ${currency} (set vobiz:releaseFees, e.g. "700 INR, 10 USD")`

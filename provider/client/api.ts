@@ -32,6 +32,8 @@ const byE164 = (n: NumberObject) => n.e164;
 
 export class VobizApi {
   readonly lists: ListCache;
+  /** Numbers for sale looked up in this run, by E.164. */
+  private readonly inventory = new Map<string, Promise<NumberObject | undefined>>();
 
   constructor(readonly settings: TransportSettings) {
     const key = `${settings.endpoint}|${settings.authId}`;
@@ -100,8 +102,8 @@ export class VobizApi {
     const put = () => this.call(trunkSchema, { method: "PUT", path: `${this.account()}/trunks/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/trunks/${id}` });
     return this.lists.write("trunks", put, patches.upsert(byTrunkId));
   }
-  listTrunks(maxAgeMs?: number) {
-    return this.lists.get("trunks", () => this.listMeta(trunkSchema, `${this.account()}/trunks`, "GET /Account/{auth_id}/trunks"), maxAgeMs);
+  listTrunks() {
+    return this.lists.get("trunks", () => this.listMeta(trunkSchema, `${this.account()}/trunks`, "GET /Account/{auth_id}/trunks"));
   }
   /**
    * A trunk from the shared list (one call for every trunk of a refresh); one missing from it is
@@ -121,8 +123,8 @@ export class VobizApi {
     const post = () => this.call(credentialSchema, { method: "POST", path: `${this.account()}/credentials`, body, idempotencyKey, operation: "POST /Account/{auth_id}/credentials" });
     return this.lists.write("credentials", post, patches.upsert(byId));
   }
-  listCredentials(maxAgeMs?: number) {
-    return this.lists.get("credentials", () => this.listMeta(credentialSchema, `${this.account()}/trunks/credentials`, "GET /Account/{auth_id}/trunks/credentials"), maxAgeMs);
+  listCredentials() {
+    return this.lists.get("credentials", () => this.listMeta(credentialSchema, `${this.account()}/trunks/credentials`, "GET /Account/{auth_id}/trunks/credentials"));
   }
   updateCredential(id: string, body: Record<string, unknown>) {
     const put = () => this.call(credentialSchema, { method: "PUT", path: `${this.account()}/credentials/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/credentials/${id}` });
@@ -147,8 +149,8 @@ export class VobizApi {
     const post = () => this.call(ipAclSchema, { method: "POST", path: `${this.account()}/ip-acl`, body, idempotencyKey, operation: "POST /Account/{auth_id}/ip-acl" });
     return this.lists.write("ipAcl", post, patches.upsert(byId));
   }
-  listIpAcl(maxAgeMs?: number) {
-    return this.lists.get("ipAcl", () => this.listMeta(ipAclSchema, `${this.account()}/trunks/ip-acl`, "GET /Account/{auth_id}/trunks/ip-acl"), maxAgeMs);
+  listIpAcl() {
+    return this.lists.get("ipAcl", () => this.listMeta(ipAclSchema, `${this.account()}/trunks/ip-acl`, "GET /Account/{auth_id}/trunks/ip-acl"));
   }
   updateIpAcl(id: string, body: { name: string; ip_address: string }) {
     const put = () => this.call(ipAclSchema, { method: "PUT", path: `${this.account()}/ip-acl/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/ip-acl/${id}` });
@@ -163,9 +165,9 @@ export class VobizApi {
     const post = () => this.call(originationUriSchema, { method: "POST", path: `${this.account()}/origination-uris`, body, idempotencyKey, operation: "POST /Account/{auth_id}/origination-uris" });
     return this.lists.write("originationUris", post, patches.upsert(byId));
   }
-  listOriginationUris(maxAgeMs?: number) {
+  listOriginationUris() {
     const fetch = () => this.listMeta(originationUriSchema, `${this.account()}/trunks/origination-uris`, "GET /Account/{auth_id}/trunks/origination-uris");
-    return this.lists.get("originationUris", fetch, maxAgeMs);
+    return this.lists.get("originationUris", fetch);
   }
   updateOriginationUri(id: string, body: { name: string; priority: number }) {
     const put = () => this.call(originationUriSchema, { method: "PUT", path: `${this.account()}/origination-uris/${encodeURIComponent(id)}`, body, operation: `PUT /Account/{auth_id}/origination-uris/${id}` });
@@ -190,7 +192,7 @@ export class VobizApi {
    * ASSUMPTION: one full list is cheaper than a search per number for the stacks this provider
    * serves (one page per 100 numbers held, once per run).
    */
-  listOwnedNumbers(maxAgeMs?: number): Promise<readonly NumberObject[]> {
+  listOwnedNumbers(): Promise<readonly NumberObject[]> {
     return this.lists.get("numbers", async () => {
       const out: NumberObject[] = [];
       for (let page = 1; ; page++) {
@@ -203,37 +205,35 @@ export class VobizApi {
         res.items.forEach((item, i) => out.push(this.item(numberSchema, item, (page - 1) * MAX_PAGE + i, "GET /Account/{auth_id}/numbers")));
         if (res.items.length < MAX_PAGE || (res.total !== undefined && out.length >= res.total)) return out;
       }
-    }, maxAgeMs);
+    });
   }
   /** The owned number with exactly this E.164, asked of the API now (one search, never cached). */
-  async searchOwnedNumber(e164: string): Promise<NumberObject | undefined> {
+  searchOwnedNumber(e164: string): Promise<NumberObject | undefined> {
+    return this.searchNumber("numbers", e164, `GET /Account/{auth_id}/numbers?search=${e164}`);
+  }
+  /** The number with exactly this E.164 in a number list (the list's search matches substrings). */
+  private async searchNumber(list: "numbers" | "inventory/numbers", e164: string, operation: string): Promise<NumberObject | undefined> {
     const page = await this.call(itemsPageSchema, {
       method: "GET",
-      path: `${this.account()}/numbers`,
+      path: `${this.account()}/${list}`,
       query: { search: e164, per_page: MAX_PAGE, page: 1 },
-      operation: `GET /Account/{auth_id}/numbers?search=${e164}`,
+      operation,
     });
-    return page.items.map((item, i) => this.item(numberSchema, item, i, "GET /Account/{auth_id}/numbers")).find((n) => n.e164 === e164);
+    return page.items.map((item, i) => this.item(numberSchema, item, i, `GET /Account/{auth_id}/${list}`)).find((n) => n.e164 === e164);
   }
-  async findOwnedNumber(e164: string, maxAgeMs?: number) {
-    return (await this.listOwnedNumbers(maxAgeMs)).find((n) => n.e164 === e164);
+  async findOwnedNumber(e164: string) {
+    return (await this.listOwnedNumbers()).find((n) => n.e164 === e164);
   }
   /** A number for sale, with its prices; read once per number and run (prices change rarely). */
   inventoryNumber(e164: string): Promise<NumberObject | undefined> {
     let found = this.inventory.get(e164);
     if (!found) {
-      found = this.call(itemsPageSchema, {
-        method: "GET",
-        path: `${this.account()}/inventory/numbers`,
-        query: { search: e164, per_page: MAX_PAGE, page: 1 },
-        operation: "GET /Account/{auth_id}/inventory/numbers",
-      }).then((page) => page.items.map((item, i) => this.item(numberSchema, item, i, "GET /Account/{auth_id}/inventory/numbers")).find((n) => n.e164 === e164));
+      found = this.searchNumber("inventory/numbers", e164, "GET /Account/{auth_id}/inventory/numbers");
       this.inventory.set(e164, found);
       found.catch(() => this.inventory.delete(e164));
     }
     return found;
   }
-  private readonly inventory = new Map<string, Promise<NumberObject | undefined>>();
 
   /** The account's balance in one currency (available_balance is what can be spent). */
   getBalance(currency: string) {
@@ -311,8 +311,8 @@ export class VobizApi {
     return this.lists.write("subAccounts", post);
   }
   /** Every sub-account, newest first (page/size pagination, 100 per page), from the shared list. */
-  listSubAccounts(maxAgeMs?: number): Promise<readonly SubAccountObject[]> {
-    return this.lists.get("subAccounts", () => this.fetchSubAccounts(), maxAgeMs);
+  listSubAccounts(): Promise<readonly SubAccountObject[]> {
+    return this.lists.get("subAccounts", () => this.fetchSubAccounts());
   }
   private async fetchSubAccounts() {
     const out: SubAccountObject[] = [];

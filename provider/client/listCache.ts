@@ -63,14 +63,14 @@ export class ListCache {
   }
 
   /**
-   * The list of `kind`: the cached one if it is younger than its time to live (or `maxAgeMs`),
-   * else the one being fetched, else a new fetch.
+   * The list of `kind`: the cached one if it is younger than its time to live (and new enough
+   * for a fresh() or recent() scope), else the one being fetched, else a new fetch.
    */
-  get<T>(kind: ListKind, fetch: () => Promise<T[]>, maxAgeMs: number = LIST_TTL_MS[kind]): Promise<readonly T[]> {
+  get<T>(kind: ListKind, fetch: () => Promise<T[]>): Promise<readonly T[]> {
     const s = this.slot(kind);
     const need = this.freshScope.getStore();
     const newEnough = (at: number, tick: number) => !need || (need.tick !== undefined ? tick > need.tick : at >= need.at!);
-    if (s.value && this.now() - s.fetchedAt! < Math.min(maxAgeMs, LIST_TTL_MS[kind]) && newEnough(s.fetchedAt!, s.fetchedTick!)) {
+    if (s.value && this.now() - s.fetchedAt! < LIST_TTL_MS[kind] && newEnough(s.fetchedAt!, s.fetchedTick!)) {
       this.counters.hits++;
       return Promise.resolve(s.value as readonly T[]);
     }

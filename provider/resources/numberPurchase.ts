@@ -4,7 +4,7 @@ import { VobizApiError } from "../client/errors";
 import * as pulumi from "@pulumi/pulumi";
 import { moneySettings } from "../config";
 import { Ctx, exactlyOne, isAmbiguous, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
-import { ledger, planPurchase, planRelease, planTotal, reservePurchase } from "../money";
+import { addTo, ledger, planPurchase, planRelease, planTotal, reservePurchase } from "../money";
 import { adoptByKey, e164, uuidRef } from "../validation";
 import { assign, numberClaimRule, ownedNumber, updateRoute } from "./numbers";
 
@@ -134,7 +134,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
     );
     try {
       const answer = await ctx.api.releaseNumber(id, immediate);
-      if (answer.release_fee) ledger.add(ledger.released, String(outs.currency), answer.release_fee);
+      if (answer.release_fee) addTo(ledger.released, String(outs.currency), answer.release_fee);
       ledger.releasedCount++;
     } catch (e) {
       // Released already (out of band, or a retried DELETE whose first answer was lost): the goal is met.
