@@ -16,7 +16,7 @@ const USAGE = `Usage: node dist/emulator/cli.js [options]
                                          METHOD: GET, POST, PUT, DELETE or *; PATH: glob, * = one segment, ** = any
                                          keys: latencyMs jitterMs errorRate errorStatuses=500,502,503,504 rate429
                                          burst429 retryAfterSeconds retryAfterForm=seconds|date resetRate hangRate
-                                         commitDropRate commitHangRate times
+                                         commitDropRate commitHangRate skip times
                                          e.g. --fault 'POST /api/v1/Account/*/trunks errorRate=0.5 times=3'
   --fault-seed N                       seed for the fault PRNG (same seed + same requests = same faults)
   --idempotency ignore|honour          honour: replay the stored reply for a repeated Idempotency-Key (default ignore)

@@ -23,6 +23,8 @@ export interface FaultRule {
   hangRate: number;
   commitDropRate: number;
   commitHangRate: number;
+  /** The first `skip` matching requests pass without a fault, so a fault can hit the Nth call. */
+  skip: number;
   times?: number;
 }
 
@@ -39,7 +41,7 @@ export type Fault =
 const DEFAULTS: Omit<FaultRule, 'times'> = {
   method: '*', path: '**', latencyMs: 0, jitterMs: 0, errorRate: 0, errorStatuses: [...FAULT_STATUSES],
   rate429: 0, burst429: 0, retryAfterSeconds: 1, retryAfterForm: 'seconds',
-  resetRate: 0, hangRate: 0, commitDropRate: 0, commitHangRate: 0,
+  resetRate: 0, hangRate: 0, commitDropRate: 0, commitHangRate: 0, skip: 0,
 };
 
 type Check = { ok: (v: unknown) => boolean; want: string };
@@ -73,6 +75,7 @@ const CHECKS: Record<keyof FaultRule, Check> = {
   hangRate: rate,
   commitDropRate: rate,
   commitHangRate: rate,
+  skip: count,
   times: count,
 };
 
@@ -122,7 +125,7 @@ function globMatch(pat: string[], segs: string[], pi = 0, si = 0): boolean {
   return ok && globMatch(pat, segs, pi + 1, si + 1);
 }
 
-interface Armed { rule: FaultRule; glob: string[]; injected: number; burstLeft: number }
+interface Armed { rule: FaultRule; glob: string[]; seen: number; injected: number; burstLeft: number }
 
 export interface FaultDecision { delayMs: number; fault: Fault | null }
 
@@ -140,9 +143,9 @@ export class FaultInjector {
     if (config) this.configure(config);
   }
 
-  /** Replace all rules; burst and `times` counters start again and the PRNG is reseeded. */
+  /** Replace all rules; burst, `skip` and `times` counters start again and the PRNG is reseeded. */
   configure(config: FaultConfig): void {
-    this.armed = config.rules.map((rule) => ({ rule, glob: rule.path.split('/'), injected: 0, burstLeft: 0 }));
+    this.armed = config.rules.map((rule) => ({ rule, glob: rule.path.split('/'), seen: 0, injected: 0, burstLeft: 0 }));
     this.seed = config.seed;
     this.rand = mulberry32(config.seed);
   }
@@ -180,6 +183,7 @@ export class FaultInjector {
       a.burstLeft--;
       return tooMany;
     }
+    if (a.seen++ < r.skip) return null;
     if (r.times !== undefined && a.injected >= r.times) return null;
     const fault = this.pick(r, tooMany);
     if (fault) a.injected++;

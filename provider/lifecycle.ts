@@ -31,7 +31,15 @@ export interface Ctx {
   identity: string;
   warn(message: string): void;
   /** Sends a non-repeatable write (a POST) at most once per effect; see WriteOnce. */
-  writeOnce<T>(write: WriteOnce<T>): Promise<{ value: T; found: boolean }>;
+  writeOnce<T>(write: WriteOnce<T>): Promise<WriteOnceResult<T>>;
+}
+
+export interface WriteOnceResult<T> {
+  value: T;
+  /** True when the object was found (made by an earlier attempt or run), not made by this send. */
+  found: boolean;
+  /** Drops the in-flight record that `keepRecord` kept; a no-op otherwise. */
+  settle(): void;
 }
 
 /**
@@ -74,6 +82,12 @@ export interface WriteOnce<T> {
   };
   /** An answer that means "this exists already" (409 for our username, ...): look it up, do not fail. */
   alreadyDone?(e: VobizApiError): boolean;
+  /**
+   * One step of a create made of several writes (a whitelist's entries): the record stays after
+   * success until the caller's `settle()`, so a run killed at a later step takes this object over
+   * on the next run instead of making it again.
+   */
+  keepRecord?: boolean;
 }
 
 interface InflightRecord {
@@ -268,7 +282,7 @@ function pickOne<T>(what: string, fresh: T[], idOf: (value: T) => string): T | u
   return fresh[0];
 }
 
-async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promise<{ value: T; found: boolean }> {
+async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promise<WriteOnceResult<T>> {
   if (!swept) {
     swept = true;
     inflight.sweep();
@@ -281,8 +295,14 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
   /** The one matching object that is neither in `before` nor another resource's, if any. */
   const newOne = (objects: T[], before: Set<string>) =>
     pickOne(w.what, objects.filter((o) => !before.has(c!.idOf(o)) && !claimed.has(c!.idOf(o))), c!.idOf);
-  const claim = (value: T) => {
+  // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
+  // when the process dies mid-call or the lookup itself fails, or until the caller settles (keepRecord).
+  const settle = () => inflight.remove(name);
+  const made = (value: T, found: boolean): WriteOnceResult<T> => {
     if (c) claimed.add(c.idOf(value));
+    if (w.keepRecord) return { value, found, settle };
+    settle();
+    return { value, found, settle: () => {} };
   };
   let before: Set<string> | undefined;
   if (c) {
@@ -293,9 +313,7 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
       const existing = newOne(now, new Set(interrupted.before));
       if (existing !== undefined) {
         ctx.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
-        claim(existing);
-        inflight.remove(name);
-        return { value: existing, found: true };
+        return made(existing, true);
       }
     }
     before = new Set(interrupted?.before ?? now.map(c.idOf));
@@ -305,16 +323,10 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
   }
   // Read from the API, never the cache: the answer decides whether the write is sent again.
   const lookup = (): Promise<T | undefined> => ctx.api.lists.fresh(async () => (c ? newOne(await c.list(), before!) : await w.find?.()));
-  // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
-  // when the process dies mid-call or the lookup itself fails.
-  const settle = () => inflight.remove(name);
   let sentAmbiguously = false;
   for (let attempt = 1; ; attempt++) {
     try {
-      const value = await w.send(key);
-      claim(value);
-      settle();
-      return { value, found: false };
+      return made(await w.send(key), false);
     } catch (e) {
       const done = e instanceof VobizApiError && w.alreadyDone?.(e);
       // "Exists already" proves ownership only by a name only we use (find), or after one of our
@@ -340,9 +352,7 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
       if (existing !== undefined) {
         if (done) ctx.warn(`${w.what} was made by an earlier attempt of this resource (${(e as Error).message}); adopting it`);
         else count("recoveredWrites");
-        claim(existing);
-        settle();
-        return { value: existing, found: true };
+        return made(existing, true);
       }
       if (done || attempt > limits.maxRetries) {
         settle();

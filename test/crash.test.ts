@@ -28,9 +28,9 @@ describe("a host killed between commit and answer", () => {
   });
 
   /** Starts an up, waits until the emulator has committed the matching POST, kills the host mid-answer. */
-  async function upKilledAfterCommit(stack: Stack, program: () => unknown, path: string): Promise<string> {
+  async function upKilledAfterCommit(stack: Stack, program: () => unknown, path: string, skip = 0): Promise<string> {
     await client.clearRequests();
-    await client.setFaults([{ method: "POST", path, commitHangRate: 1, times: 1 }]);
+    await client.setFaults([{ method: "POST", path, commitHangRate: 1, skip, times: 1 }]);
     let finished = false;
     const run = stack.up(program).then(
       () => "finished",
@@ -105,6 +105,30 @@ describe("a host killed between commit and answer", () => {
       assert.equal(st.numbers.find((n: any) => n.e164 === number).status, "pending_release");
     });
   }
+
+  it("a whitelist killed after some of its entries were made: the rerun takes those over instead of making them again", async () => {
+    await client.clearFaults();
+    await resetEmulator(emu);
+    history = [];
+    const entries = ["49.36.12.10", "49.36.12.11", "49.36.12.12"].map((ip, i) => ({ ip, label: `pbx-${i}` }));
+    const program = () => {
+      const office = new vobiz.IpWhitelist("office", { entries });
+      return { entryIds: office.entryIds };
+    };
+    const stack = newStack(emu, "crash-whitelist");
+    // The first entry is made and answered, the second committed and never answered.
+    await upKilledAfterCommit(stack, program, "/api/v1/Account/*/ip-acl", 1);
+    assert.equal((await client.state()).ip_acl.length, 2, "the killed create had made two entries");
+
+    const r = await stack.up(program);
+    const st = await client.state();
+    assert.deepEqual(st.ip_acl.map((a: any) => a.ip_address).sort(), entries.map((e) => e.ip), "one entry per address, none twice");
+    assert.deepEqual(Object.values(r.outputs.entryIds as Record<string, string>).sort(), st.ip_acl.map((a: any) => a.id).sort());
+    assert.ok(r.logs.some((l) => /found IP ACL entry 49\.36\.12\.10 \("pbx-0"\), made by an earlier run that was interrupted/.test(l.message)), JSON.stringify(r.logs.map((l) => l.message)));
+    assert.deepEqual((await stack.up(program)).steps.map((s) => s.op), ["same"]);
+    await stack.destroy();
+    assert.equal((await client.state()).ip_acl.length, 0);
+  });
 
   it("another stack's objects with the same settings are never adopted, and a number it holds is refused", async () => {
     await client.clearFaults();

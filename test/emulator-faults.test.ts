@@ -171,6 +171,12 @@ describe('rule evaluation', () => {
     assert.ok(performance.now() - t0 >= 80);
   });
 
+  test('skip lets the first matching requests through, so a fault hits the Nth call', async () => {
+    await client.setFaults([{ errorRate: 1, errorStatuses: [502], skip: 2, times: 1 }]);
+    assert.deepEqual(await statuses(5), [200, 200, 502, 200, 200]);
+    assert.deepEqual((await client.requests()).map((e) => e.fault), [null, null, '5xx', null, null]);
+  });
+
   test('burst429: the requests after a 429 are 429 too; a burst is one injection for times', async () => {
     await client.setFaults([{ rate429: 1, burst429: 2, times: 1 }]);
     assert.deepEqual(await statuses(5), [429, 429, 429, 200, 200]);
@@ -397,6 +403,7 @@ describe('configuration', () => {
       [{ rules: [{ path: 'api/v1' }] }, /rules\[0\]\.path/],
       [{ rules: [{ path: '/api/tr*' }] }, /rules\[0\]\.path/],
       [{ rules: [{ times: 1.5 }] }, /rules\[0\]\.times must be an integer >= 0/],
+      [{ rules: [{ skip: -1 }] }, /rules\[0\]\.skip must be an integer >= 0/],
       [{ rules: [{ burst429: -1 }] }, /rules\[0\]\.burst429/],
       [{ rules: [{ latencyMs: -5 }] }, /rules\[0\]\.latencyMs must be a number >= 0/],
       [{ rules: [{ retryAfterForm: 'minutes' }] }, /rules\[0\]\.retryAfterForm/],

@@ -27,16 +27,23 @@ function outputs(entries: Entry[], entryIds: Record<string, string>): Props {
   return { entries, entryIds, primaryEntryId: entryIds[entries[0].ip] };
 }
 
-/** Creates entries one by one; if one fails, removes the ones this call made so none leak. */
+/**
+ * Creates entries one by one; if one fails, removes the ones this call made so none leak. Each
+ * entry's in-flight record is kept until all are made, so a run killed part-way takes the made
+ * entries over on the next run instead of making them again.
+ */
 async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string, string>> {
   const made: Record<string, string> = {};
+  const settles: (() => void)[] = [];
+  const settleAll = () => settles.forEach((settle) => settle());
   const api = ctx.api;
   try {
     for (const e of entries) {
       const body = { name: e.label, ip_address: e.ip };
-      const { value } = await ctx.writeOnce({
+      const { value, settle } = await ctx.writeOnce({
         what: `IP ACL entry ${e.ip} ("${e.label}")`,
         body,
+        keepRecord: true,
         send: (key) => api.createIpAcl(body, key),
         candidates: {
           list: async () => (await api.listIpAcl()).filter((a) => a.ip_address === e.ip && a.description === e.label),
@@ -48,10 +55,13 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
         },
       });
       made[e.ip] = value.id;
+      settles.push(settle);
     }
+    settleAll();
     return made;
   } catch (err) {
     const undo = await Promise.allSettled(Object.entries(made).map(([ip, id]) => api.deleteIpAcl(id).then(() => ip)));
+    settleAll();
     const left = Object.entries(made).filter((_, i) => undo[i].status === "rejected");
     if (!left.length) throw err;
     // Say what could not be removed: nothing in state tracks it, so only the user can delete it.
