@@ -16,13 +16,15 @@ import { EmulatorClient, repoRoot, startTestEmulator } from "./support";
 const cli = spawnSync("pulumi", ["version"], { encoding: "utf8" });
 const missing = cli.error || cli.status !== 0 ? "the pulumi CLI is not on PATH (install it from https://www.pulumi.com/docs/install/)" : undefined;
 
-describe("quickstart through the Pulumi CLI (Automation API)", { skip: missing }, () => {
+// Each test is skipped (not the suite), so the run's summary counts them as skipped.
+describe("quickstart through the Pulumi CLI (Automation API)", () => {
   let emu: RunningEmulator;
   let client: EmulatorClient;
   let stack: Stack;
   let dir: string;
 
   before(async () => {
+    if (missing) return;
     ({ emu, client } = await startTestEmulator());
     const numbers = await client.inventory("IN", 2);
     dir = mkdtempSync(path.join(tmpdir(), "vobiz-cli-"));
@@ -52,7 +54,7 @@ describe("quickstart through the Pulumi CLI (Automation API)", { skip: missing }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("up creates the stack, and the secrets are secret outputs", async () => {
+  it("up creates the stack, and the secrets are secret outputs", { skip: missing }, async () => {
     const up = await stack.up();
     assert.equal(up.summary.result, "succeeded");
     assert.equal(up.outputs.sipPassword.secret, true);
@@ -60,20 +62,20 @@ describe("quickstart through the Pulumi CLI (Automation API)", { skip: missing }
     assert.equal((await client.state()).trunks.length, 1);
   });
 
-  it("preview and refresh then show no changes", async () => {
+  it("preview and refresh then show no changes", { skip: missing }, async () => {
     await stack.preview({ expectNoChanges: true });
     await stack.refresh({ expectNoChanges: true });
     await stack.preview({ expectNoChanges: true });
   });
 
-  it("an edit updates in place", async () => {
+  it("an edit updates in place", { skip: missing }, async () => {
     await stack.setConfig("quickstart:trunkName", { value: "cli-renamed" });
     const up = await stack.up();
     assert.equal(up.summary.resourceChanges?.update, 1);
     assert.equal((await client.state()).trunks[0].name, "cli-renamed");
   });
 
-  it("destroy leaves nothing behind", async () => {
+  it("destroy leaves nothing behind", { skip: missing }, async () => {
     await stack.destroy();
     const st = await client.state();
     assert.deepEqual([st.trunks.length, st.credentials.length, st.ip_acl.length], [0, 0, 0]);
