@@ -214,6 +214,8 @@ export interface ResourceSpec<In extends Props = Props> {
    * a diff plans a replacement. Its failures are logged, never fatal.
    */
   onPlan?(ctx: Ctx, plan: { creates: In } | { replaces: Props }): Promise<void>;
+  /** The inputs onPlan reads: a preview plans once these are known, whatever else is still unknown. */
+  planFields?: readonly (keyof In & string)[];
   create(ctx: Ctx, inputs: In): Promise<{ id: string; outs: Props }>;
   /** Live computed outputs and current input values, or undefined when the object is gone. */
   read(ctx: Ctx, id: string, outs: Props): Promise<Props | undefined>;
@@ -484,7 +486,8 @@ export function makeLifecycle(spec: ResourceSpec<any>) {
         if (rules.failures?.length) return { inputs: news, failures: rules.failures };
         for (const w of rules.warnings ?? []) await pulumi.log.warn(`${ctx.label}: ${w}`);
       }
-      if (spec.onPlan && unknownFields.size === 0 && Object.keys(olds ?? {}).length === 0) await planned(spec, makeCtx(spec, news), { creates: inputs });
+      const planKnown = (spec.planFields ?? Object.keys(raw)).every((f) => !unknownFields.has(f));
+      if (spec.onPlan && planKnown && Object.keys(olds ?? {}).length === 0) await planned(spec, makeCtx(spec, news), { creates: inputs });
       if (spec.derived && unknownFields.size === 0) {
         Object.assign(inputs, spec.derived.compute(makeCtx(spec, news), inputs, olds ?? {}));
       } else if (spec.derived) {

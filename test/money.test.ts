@@ -17,6 +17,12 @@ const program = (numbers: string[]) => () => {
   numbers.forEach((number, i) => new vobiz.NumberPurchase(`n${i}`, { number }));
   return {};
 };
+/** The same numbers routed to a trunk of the same stack: in a first preview their trunkId is unknown. */
+const routedProgram = (numbers: string[]) => () => {
+  const trunk = new vobiz.Trunk("line", { name: "money-line" });
+  numbers.forEach((number, i) => new vobiz.NumberPurchase(`n${i}`, { number, trunkId: trunk.trunkId }));
+  return {};
+};
 const messages = (r: { logs: { message: string }[] }) => r.logs.map((l) => l.message);
 
 describe("money guardrails", () => {
@@ -45,7 +51,8 @@ describe("money guardrails", () => {
   it("a preview says what each purchase and release costs, and the run's total", async () => {
     const [a, b, c] = offers;
     const stack = newStack(emu, "costs");
-    const first = await stack.preview(program([a.e164, b.e164]));
+    // Routed to a trunk the preview has not made yet: the price needs only the number.
+    const first = await stack.preview(routedProgram([a.e164, b.e164]));
     const lines = messages(first).filter((m) => / buys \+/.test(m));
     assert.deepEqual(lines.map((m) => m.split(";")[0]).sort(), [
       `NumberPurchase "n0": buys ${a.e164}: setup ${inr(a.setup_fee)} + ${inr(a.monthly_fee)} per month (the first month is charged with the setup)`,
@@ -55,18 +62,20 @@ describe("money guardrails", () => {
     assert.ok(lines.at(-1)!.endsWith(total), lines.at(-1));
     assert.deepEqual(await purchases(), [], "a preview buys nothing");
 
-    await stack.up(program([a.e164, b.e164]));
+    await stack.up(routedProgram([a.e164, b.e164]));
     // Replace b by c: c is bought, b released (the emulator's fee, 700 INR, is the provider's default).
-    const second = await stack.preview(program([a.e164, c.e164]));
+    const second = await stack.preview(routedProgram([a.e164, c.e164]));
     const cost = messages(second).filter((m) => / (buys|releases) \+/.test(m));
     assert.ok(cost.some((m) => m.startsWith(`NumberPurchase "n1": releases ${b.e164}: release fee ${inr(700)} (cancellable for 24 hours);`)), cost.join("\n"));
     assert.ok(cost.some((m) => m.startsWith(`NumberPurchase "n1": buys ${c.e164}: setup ${inr(c.setup_fee)}`)), cost.join("\n"));
     assert.ok(cost.at(-1)!.endsWith(`this update buys 1 number: ${inr(c.setup_fee)} setup + ${inr(c.monthly_fee)} per month; releases 1 number: ${inr(700)} in fees`), cost.at(-1));
     assert.ok(!cost.some((m) => m.includes(a.e164)), "an unchanged number costs nothing");
 
-    const quiet = await stack.preview(program([a.e164, b.e164]));
+    const quiet = await stack.preview(routedProgram([a.e164, b.e164]));
     assert.deepEqual(messages(quiet).filter((m) => /buys|releases/.test(m)), [], "a no-op preview has no cost lines");
-    await stack.destroy();
+    // Destroy names the fee of each release (the emulator answers 700 INR, as the API does).
+    const destroyed = messages(await stack.destroy()).filter((m) => / released \+/.test(m));
+    assert.deepEqual(destroyed.sort(), [a.e164, b.e164].sort().map((n) => `NumberPurchase "n${n === a.e164 ? 0 : 1}": released ${n}: release fee ${inr(700)}; the number stays cancellable for 24 hours (cancel-release in the console or API, or declare it again)`).sort());
   });
 
   it("a spend limit stops the run before the purchase that would cross it", async () => {

@@ -4,7 +4,7 @@ import { VobizApiError } from "../client/errors";
 import * as pulumi from "@pulumi/pulumi";
 import { moneySettings } from "../config";
 import { Ctx, exactlyOne, isAmbiguous, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
-import { addTo, ledger, planPurchase, planRelease, planTotal, reservePurchase } from "../money";
+import { addTo, fmt, ledger, planPurchase, planRelease, planTotal, reservePurchase } from "../money";
 import { adoptByKey, e164, uuidRef } from "../validation";
 import { assign, numberClaimRule, ownedNumber, updateRoute } from "./numbers";
 
@@ -88,6 +88,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update", adopt: "createOnly" },
   checkRules: numberClaimRule("NumberPurchase"),
+  planFields: ["number", "adopt"],
   async onPlan(ctx, plan) {
     let line: string;
     if ("creates" in plan) {
@@ -127,15 +128,19 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   update: updateRoute,
   async delete(ctx, id, outs) {
     const immediate = outs.releaseImmediately === true;
-    ctx.warn(
-      immediate
-        ? `releasing ${id} immediately: Vobiz charges a release fee and this cannot be cancelled`
-        : `releasing ${id}: Vobiz charges a release fee; the number stays cancellable for 24 hours (cancel-release in the console or API)`,
-    );
+    const currency = String(outs.currency);
     try {
       const answer = await ctx.api.releaseNumber(id, immediate);
-      if (answer.release_fee) addTo(ledger.released, String(outs.currency), answer.release_fee);
+      if (answer.release_fee) addTo(ledger.released, currency, answer.release_fee);
       ledger.releasedCount++;
+      // The API's answer names the fee; without it, the configured fee is what Vobiz is expected to charge.
+      const fee = answer.release_fee ?? moneySettings().releaseFees[currency];
+      const charged = fee === undefined ? "Vobiz charges a release fee" : `release fee ${fmt(fee, currency)}`;
+      ctx.warn(
+        immediate
+          ? `released ${id} immediately: ${charged}; this cannot be cancelled`
+          : `released ${id}: ${charged}; the number stays cancellable for 24 hours (cancel-release in the console or API, or declare it again)`,
+      );
     } catch (e) {
       // Released already (out of band, or a retried DELETE whose first answer was lost): the goal is met.
       if (e instanceof VobizApiError && e.status === 400 && /pending release|already released/i.test(e.apiMessage)) return;
