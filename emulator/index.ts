@@ -181,7 +181,9 @@ function settle(fn: () => Reply): Reply {
 const sleep = (ms: number) => new Promise<void>((done) => setTimeout(done, ms).unref());
 
 /** Invalid EmulatorOptions; the CLI turns these into a usage error (exit 2). */
-export class EmulatorOptionsError extends Error {}
+export class EmulatorOptionsError extends Error {
+  override name = 'EmulatorOptionsError';
+}
 
 const bad = (m: string): never => { throw new EmulatorOptionsError(m); };
 

@@ -424,7 +424,7 @@ describe('configuration', () => {
   });
 
   test('startEmulator rejects bad fault and idempotency options', async () => {
-    await assert.rejects(startEmulator({ port: 0, faults: { rules: [{ errorRate: 2 }] } }), (e: Error) => e instanceof EmulatorOptionsError && /errorRate/.test(e.message));
+    await assert.rejects(startEmulator({ port: 0, faults: { rules: [{ errorRate: 2 }] } }), (e: Error) => e instanceof EmulatorOptionsError && e.name === 'EmulatorOptionsError' && /errorRate/.test(e.message));
     await assert.rejects(startEmulator({ port: 0, idempotency: 'sometimes' as 'honour' }), EmulatorOptionsError);
   });
 

@@ -386,6 +386,18 @@ test("secrets are encrypted in the state file; the host sees plaintext", async (
     assert.ok(!f.stack.stateText().includes("rotated-secret-888"));
 });
 
+test("config is kept in the state file like stack config: a later Stack starts from it, removeConfig drops a key", async () => {
+    const f = fixture({ config: { "toy:mode": "fast" } });
+    await f.stack.up(() => {
+        new Toy("c", { db: f.db });
+    });
+    const again = new Stack({ project: "toyproj", stack: "dev", programDir, stateFile: path.join(f.dir, "state", "dev.json") });
+    assert.equal(JSON.parse(again.stateText()).config["toy:mode"], "fast");
+    again.removeConfig("toy:mode");
+    assert.equal(JSON.parse(again.stateText()).config["toy:mode"], undefined);
+    await again.destroy();
+});
+
 test("pulumi.log from inside the provider reaches the logs", async () => {
     const f = fixture();
     const r = await f.stack.up(() => {

@@ -151,6 +151,13 @@ export class Stack {
         this.save(this.store.load());
     }
 
+    /** Removes a config key kept in the state file (as `pulumi config rm`). */
+    removeConfig(key: string): void {
+        delete this.config[key];
+        this.secretConfig.delete(key);
+        this.save(this.store.load());
+    }
+
     private setConfigValue(key: string, value: string, isSecretValue: boolean): void {
         this.config[key] = value;
         if (isSecretValue) this.secretConfig.add(key);
