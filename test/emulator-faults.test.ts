@@ -376,7 +376,7 @@ describe('configuration', () => {
       rules: [{
         method: 'POST', path: '**', latencyMs: 0, jitterMs: 0, errorRate: 0.25, errorStatuses: [500, 502, 503, 504],
         rate429: 0, burst429: 0, retryAfterSeconds: 1, retryAfterForm: 'seconds', resetRate: 0, hangRate: 0,
-        commitDropRate: 0, commitHangRate: 0,
+        commitDropRate: 0, commitHangRate: 0, skip: 0,
       }],
       seed: (await admin('GET', 'faults')).body.seed,
     });
@@ -440,12 +440,12 @@ describe('configuration', () => {
       {
         method: 'POST', path: '/api/v1/Account/*/trunks', latencyMs: 0, jitterMs: 0, errorRate: 0.5, errorStatuses: [502, 503],
         rate429: 0, burst429: 0, retryAfterSeconds: 1, retryAfterForm: 'seconds', resetRate: 0, hangRate: 0,
-        commitDropRate: 0, commitHangRate: 0, times: 3,
+        commitDropRate: 0, commitHangRate: 0, skip: 0, times: 3,
       },
       {
         method: '*', path: '**', latencyMs: 50, jitterMs: 10, errorRate: 0, errorStatuses: [500, 502, 503, 504],
         rate429: 0.1, burst429: 2, retryAfterSeconds: 5, retryAfterForm: 'date', resetRate: 0, hangRate: 0,
-        commitDropRate: 0, commitHangRate: 0,
+        commitDropRate: 0, commitHangRate: 0, skip: 0,
       },
     ]);
     assert.equal(parseArgs([], {}).faults, undefined);

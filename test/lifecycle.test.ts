@@ -37,11 +37,14 @@ describe("quickstart lifecycle through the dynamic-provider host", () => {
     return r;
   };
 
-  it("preview of a new stack passes unknown ids through check and diff and calls no API", async () => {
+  it("preview of a new stack passes unknown ids through check and diff, and only reads the prices it shows", async () => {
     await client.clearRequests();
     const r = record(await stack.preview(program()));
     assert.equal(r.steps.filter((s) => s.op === "preview-create").length, 6);
-    assert.deepEqual(await client.requests(), []);
+    // The numbers are routed to a trunk the preview has not made: their cost lines need one price read each.
+    const calls = (await client.requests()).map((q) => `${q.method} ${q.path}?${q.query}`);
+    assert.deepEqual(calls.sort(), settings.numbers.map((n) => `GET /api/v1/Account/${emu.authId}/inventory/numbers?search=${encodeURIComponent(n)}&per_page=100&page=1`).sort());
+    assert.equal(r.logs.filter((l) => / buys \+/.test(l.message)).length, settings.numbers.length);
   });
 
   it("up creates exactly the declared objects", async () => {

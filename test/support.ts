@@ -30,7 +30,7 @@ export class EmulatorClient {
     return (await fetch(`${this.emu.url}/__emulator/state`)).json();
   }
 
-  async requests(): Promise<Array<{ method: string; path: string; status: number; idempotency_key: string | null; fault: string | null; at: number }>> {
+  async requests(): Promise<Array<{ method: string; path: string; query: string; status: number; idempotency_key: string | null; fault: string | null; at: number }>> {
     return ((await (await fetch(`${this.emu.url}/__emulator/requests`)).json()) as any).requests;
   }
 
