@@ -38,6 +38,8 @@ export interface WriteOnceResult<T> {
   value: T;
   /** True when the object was found (made by an earlier attempt or run), not made by this send. */
   found: boolean;
+  /** True when an earlier, interrupted run made it: nothing of this run's sends took effect. */
+  byEarlierRun: boolean;
   /** Drops the in-flight record that `keepRecord` kept; a no-op otherwise. */
   settle(): void;
 }
@@ -300,11 +302,11 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
   // The record goes once the outcome is known (including "looked, nothing was made"); it stays only
   // when the process dies mid-call or the lookup itself fails, or until the caller settles (keepRecord).
   const settle = () => inflight.remove(name);
-  const made = (value: T, found: boolean): WriteOnceResult<T> => {
+  const made = (value: T, found: boolean, byEarlierRun = false): WriteOnceResult<T> => {
     if (c) claimed.add(c.idOf(value));
-    if (w.keepRecord) return { value, found, settle };
+    if (w.keepRecord) return { value, found, byEarlierRun, settle };
     settle();
-    return { value, found, settle: () => {} };
+    return { value, found, byEarlierRun, settle: () => {} };
   };
   let before: Set<string> | undefined;
   if (c) {
@@ -315,7 +317,7 @@ async function writeOnceAlone<T>(ctx: Ctx, w: WriteOnce<T>, name: string): Promi
       const existing = newOne(now, new Set(interrupted.before));
       if (existing !== undefined) {
         ctx.warn(`found ${w.what}, made by an earlier run that was interrupted before it could record it; adopting it instead of creating another`);
-        return made(existing, true);
+        return made(existing, true, true);
       }
     }
     before = new Set(interrupted?.before ?? now.map(c.idOf));

@@ -78,8 +78,10 @@ describe("money guardrails", () => {
     assert.deepEqual(destroyed.sort(), [a.e164, b.e164].sort().map((n) => `NumberPurchase "n${n === a.e164 ? 0 : 1}": released ${n}: release fee ${inr(700)}; the number stays cancellable for 24 hours (cancel-release in the console or API, or declare it again)`).sort());
   });
 
-  it("a spend limit stops the run before the purchase that would cross it", async () => {
+  for (const lost of [false, true]) {
+  it(`a spend limit stops the run before the purchase that would cross it${lost ? ", counting a purchase whose answer was lost" : ""}`, async () => {
     const [a, b, c] = offers;
+    if (lost) await client.setFaults([{ method: "POST", path: "/api/v1/Account/*/numbers/purchase-from-inventory", commitDropRate: 1, times: 1 }]);
     const cost = (o: Offer) => o.setup_fee + o.monthly_fee;
     const limit = cost(a) + cost(b) + cost(c) - 1;
     const stack = newStack(emu, "limit", {}, { config: { "vobiz:maxSpendPerRun": `${limit} INR` } });
@@ -92,8 +94,11 @@ describe("money guardrails", () => {
       ),
     );
     assert.deepEqual((await purchases()).map((q) => q.status), [200, 200], "two bought, the third never sent");
+    if (lost) assert.equal((await purchases())[0].fault, "commit-drop", "the first purchase's answer was lost");
+    await client.clearFaults();
     await stack.destroy();
   });
+  }
 
   it("a purchase the balance cannot pay fails with the figures, and nothing is sent", async () => {
     const [a] = offers;

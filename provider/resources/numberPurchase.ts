@@ -3,7 +3,7 @@ import { NumberObject } from "../client/schemas";
 import { VobizApiError } from "../client/errors";
 import * as pulumi from "@pulumi/pulumi";
 import { moneySettings } from "../config";
-import { Ctx, exactlyOne, isAmbiguous, PartialCreateError, Props, ResourceSpec } from "../lifecycle";
+import { Ctx, exactlyOne, isAmbiguous, PartialCreateError, Props, ResourceSpec, WriteOnceResult } from "../lifecycle";
 import { addTo, fmt, ledger, planPurchase, planRelease, planTotal, reservePurchase } from "../money";
 import { adoptByKey, e164, uuidRef } from "../validation";
 import { assign, numberClaimRule, ownedNumber, updateRoute } from "./numbers";
@@ -40,8 +40,9 @@ async function purchase(ctx: Ctx, e164: string): Promise<NumberObject> {
   const offer = await ctx.api.inventoryNumber(e164);
   const reserved = offer && (await reservePurchase(ctx.api, moneySettings(), offer, (m) => ctx.warn(m)));
   try {
-    const { value, found } = await purchaseOnce(ctx, e164);
-    if (found) reserved?.cancel(); // made by an earlier, interrupted run: not paid by this one
+    const { value, byEarlierRun } = await purchaseOnce(ctx, e164);
+    // Bought by an earlier, interrupted run: not paid by this one. A lost answer of this run was paid.
+    if (byEarlierRun) reserved?.cancel();
     else reserved?.committed();
     return value;
   } catch (e) {
@@ -51,7 +52,7 @@ async function purchase(ctx: Ctx, e164: string): Promise<NumberObject> {
   }
 }
 
-async function purchaseOnce(ctx: Ctx, e164: string): Promise<{ value: NumberObject; found: boolean }> {
+async function purchaseOnce(ctx: Ctx, e164: string): Promise<WriteOnceResult<NumberObject>> {
   return ctx.writeOnce({
     what: `number ${e164}`,
     body: { e164 },
