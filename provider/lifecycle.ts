@@ -10,6 +10,7 @@ import { z } from "zod";
 import { VobizApi } from "./client/api";
 import { CIRCUIT_OPEN, ResourceOperationError, VobizApiError } from "./client/errors";
 import { count, metrics, summarize, withOperationStats } from "./client/guards";
+import { writeFileAtomically } from "./files";
 import { debugLog, jitteredBackoff } from "./client/transport";
 import { api, reportFile } from "./config";
 import { recordObject, writeReport } from "./report";
@@ -132,10 +133,7 @@ const inflight = {
   /** False when the record cannot be kept (e.g. a read-only home): the create still goes ahead. */
   write(name: string, record: InflightRecord): boolean {
     try {
-      fs.mkdirSync(this.dir(), { recursive: true, mode: 0o700 });
-      const tmp = `${this.file(name)}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, JSON.stringify(record), { mode: 0o600 });
-      fs.renameSync(tmp, this.file(name));
+      writeFileAtomically(this.file(name), JSON.stringify(record), 0o600);
       return true;
     } catch {
       return false;

@@ -2,9 +2,9 @@
 // rewritten at the end of each provider operation, so CI can keep it as an artifact whatever
 // happens next: requests by endpoint and status, success rate, latency percentiles, retries,
 // 429s and their waits, breaker openings, money spent and released, objects changed.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { metrics } from "./client/guards";
+import { writeFileAtomically } from "./files";
 import { ledger } from "./money";
 
 interface EndpointFigures {
@@ -76,10 +76,7 @@ let warned = false;
 export function writeReport(file: string | undefined, warn: (message: string) => void): void {
   if (!file) return;
   try {
-    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(buildReport(), null, 2) + "\n");
-    fs.renameSync(tmp, file);
+    writeFileAtomically(path.resolve(file), JSON.stringify(buildReport(), null, 2) + "\n");
   } catch (e) {
     if (!warned) warn(`cannot write the operations report to ${file}: ${(e as Error).message}`);
     warned = true;

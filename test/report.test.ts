@@ -2,10 +2,11 @@
 // the emulator's own request log, endpoint by endpoint and status by status, and its money and
 // object figures match what the run did.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as vobiz from "pulumi-vobiz";
 import { quickstart } from "../examples/quickstart/program";
 import { RunningEmulator } from "../emulator";
 import { routeOf } from "../provider/client/route";
@@ -86,6 +87,27 @@ describe("operations report", () => {
     assert.deepEqual(report.money.released, { INR: 1400 });
     assert.ok(Object.values(report.objects as Record<string, { deleted: number }>).reduce((n, o) => n + o.deleted, 0) >= 5);
   });
+
+  // Paths that cannot be written: the run goes on, warns once, and leaves nothing behind. Under /proc,
+  // Node 20's recursive mkdir never returned (the host spun until killed).
+  for (const [what, file] of [
+    ["a folder that cannot be made", "/proc/no-such-folder/report.json"],
+    ["a path that is a folder", path.join(dir, "a-folder")],
+  ]) {
+    it(`a report path to ${what} is warned about and the run finishes`, { timeout: 60_000 }, async () => {
+      if (file.startsWith(dir)) mkdirSync(file, { recursive: true });
+      const stack = newStack(emu, `badreport-${readdirSync(dir).length}`, { VOBIZ_REPORT_FILE: file });
+      const trunk = () => {
+        new vobiz.Trunk("main", { name: "report-path" });
+      };
+      const r = await stack.up(trunk);
+      const warnings = r.logs.filter((l) => l.message.includes("cannot write the operations report"));
+      assert.equal(warnings.length, 1, JSON.stringify(r.logs.map((l) => l.message)));
+      assert.match(warnings[0].message, new RegExp(`cannot write the operations report to ${file.replace(/[/.]/g, "\\$&")}: (ENOENT|EISDIR|EACCES)`));
+      await stack.destroy();
+      if (file.startsWith(dir)) assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file left");
+    });
+  }
 
   it("without VOBIZ_REPORT_FILE nothing is written", async () => {
     const file = path.join(dir, "none.json");
