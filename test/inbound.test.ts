@@ -191,6 +191,21 @@ describe("NumberRoute", () => {
     });
   }
 
+  it("two NumberPurchases of one number are refused at the second one's check", async () => {
+    const [n] = await client.inventory("IN", 1);
+    const stack = newStack(emu, "twin-purchases");
+    await client.clearRequests();
+    const err = await failure(
+      stack.up(() => {
+        new vobiz.NumberPurchase("p1", { number: n });
+        new vobiz.NumberPurchase("p2", { number: n });
+      }),
+    );
+    assert.match(err.message, new RegExp(`vobiz:NumberPurchase p2 \\(check\\): p2: number: \\${n} is also declared by NumberPurchase "p1" in this stack; two resources would fight over its route\\. declare each number once`));
+    assert.equal((await client.requests()).filter((q) => q.method === "POST").length, 1, "bought once, by p1");
+    await stack.destroy();
+  });
+
   it("two NumberRoutes of one number are refused too", async () => {
     const n = await ownedNumber();
     const stack = newStack(emu, "twin-routes");

@@ -48,8 +48,8 @@ export async function updateRoute(ctx: Ctx, id: string, olds: Props, news: { tru
 
 /**
  * Which resources of this run declare which number. Every resource is checked in the one provider
- * host of an operation before it is created or updated, so a NumberRoute and another resource for
- * the same number always meet here, whichever comes first and however many run in parallel.
+ * host of an operation before it is created or updated, so two resources for the same number
+ * always meet here, whichever comes first and however many run in parallel.
  */
 const declaredNumbers = new Map<string, Map<string, string>>();
 
@@ -59,12 +59,13 @@ export function claimNumber(ctx: Ctx, typeName: string, e164: string): string | 
   declaredNumbers.set(e164, holders);
   holders.set(ctx.identity, typeName);
   for (const [identity, other] of holders) {
-    if (identity === ctx.identity || (typeName !== "NumberRoute" && other !== "NumberRoute")) continue;
+    if (identity === ctx.identity) continue;
     const otherName = `${other} "${identity.slice(identity.lastIndexOf("/") + 1)}"`;
-    return (
-      `${e164} is also declared by ${otherName} in this stack; two resources would fight over its route. ` +
-      "A number bought with NumberPurchase is routed by its trunkId input; use NumberRoute only for a number bought elsewhere, once"
-    );
+    const hint =
+      typeName === "NumberRoute" || other === "NumberRoute"
+        ? "A number bought with NumberPurchase is routed by its trunkId input; use NumberRoute only for a number bought elsewhere, once"
+        : "declare each number once";
+    return `${e164} is also declared by ${otherName} in this stack; two resources would fight over its route. ${hint}`;
   }
   return undefined;
 }
