@@ -9,12 +9,16 @@ export interface Money {
   currency: string;
 }
 
+const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
+
 /** "5000 INR" (also "INR 5000") → {amount, currency}; undefined when not set. */
 export function parseMoney(setting: string, raw: string | undefined): Money | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   const m = /^\s*(?:(\d+(?:\.\d{1,2})?)\s*([A-Z]{3})|([A-Z]{3})\s*(\d+(?:\.\d{1,2})?))\s*$/.exec(raw);
   if (!m) throw new Error(`vobiz:${setting} must be an amount and an ISO 4217 currency, such as "5000 INR"; got "${raw}"`);
-  return { amount: Number(m[1] ?? m[4]), currency: m[2] ?? m[3] };
+  const currency = m[2] ?? m[3];
+  if (!CURRENCIES.has(currency)) throw new Error(`vobiz:${setting}: ${currency} is not an ISO 4217 currency code; got "${raw}"`);
+  return { amount: Number(m[1] ?? m[4]), currency };
 }
 
 /** "700 INR, 10 USD" → {INR: 700, USD: 10}. */
@@ -22,7 +26,9 @@ export function parseFees(setting: string, raw: string | undefined): Record<stri
   if (raw === undefined || raw.trim() === "") return undefined;
   const out: Record<string, number> = {};
   for (const part of raw.split(",")) {
-    const m = parseMoney(setting, part)!;
+    const m = parseMoney(setting, part);
+    if (!m) throw new Error(`vobiz:${setting} must list amounts with currencies separated by single commas, such as "700 INR, 10 USD"; got "${raw}"`);
+    if (m.currency in out) throw new Error(`vobiz:${setting} lists ${m.currency} twice; got "${raw}"`);
     out[m.currency] = m.amount;
   }
   return out;

@@ -147,10 +147,12 @@ describe("money guardrails", () => {
     await stack.destroy();
   });
 
-  it("a malformed money setting fails naming it", async () => {
+  it("a malformed money setting fails naming it, in a preview as in an up", async () => {
     const stack = newStack(emu, "badcfg", {}, { config: { "vobiz:maxSpendPerRun": "lots" } });
-    const e: StackError = await stack.up(program([offers[0].e164])).then(() => assert.fail("up should fail"), (x) => x);
-    assert.match(e.message, /vobiz:maxSpendPerRun must be an amount and an ISO 4217 currency, such as "5000 INR"; got "lots"/);
+    for (const run of [() => stack.preview(program([offers[0].e164])), () => stack.up(program([offers[0].e164]))]) {
+      const e: StackError = await run().then(() => assert.fail("the run should fail"), (x) => x);
+      assert.match(e.message, /NumberPurchase.*vobiz:maxSpendPerRun must be an amount and an ISO 4217 currency, such as "5000 INR"; got "lots"/);
+    }
     assert.deepEqual(await purchases(), []);
   });
 });

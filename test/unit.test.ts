@@ -11,6 +11,7 @@ import { isAmbiguous } from "../provider/lifecycle";
 import { call } from "../provider";
 import { generateSipPassword, ipv4OrCidrProblem, sipPassword, UNKNOWN } from "../provider/validation";
 import { shimText } from "../sdk/shim";
+import { parseFees, parseMoney } from "../provider/money";
 
 const limits = { maxRetries: 3, maxRateLimitWaits: 5, maxRetryAfterSeconds: 60, backoffBaseMs: 1000, maxRetryTimeMs: 300_000 };
 const decide = (o: { method: "GET" | "POST" | "PUT" | "DELETE"; status: number; failures?: number; rateLimited?: number; retryAfterSeconds?: number; elapsedMs?: number; random?: () => number }) =>
@@ -242,5 +243,27 @@ describe("provider shim", () => {
   it("is byte-for-byte the text that 0.1.0 wrote into state, so old stacks keep loading", () => {
     const fixture = JSON.parse(readFileSync(path.join(__dirname, "..", "..", "test", "fixtures", "provider-shims-v0.1.0.json"), "utf8"));
     for (const [type, text] of Object.entries(fixture)) assert.equal(shimText(type), text, type);
+  });
+});
+
+describe("money settings", () => {
+  it("parse amounts with ISO 4217 currencies, either order, spaces around", () => {
+    assert.deepEqual(parseMoney("maxSpendPerRun", " 5000 INR "), { amount: 5000, currency: "INR" });
+    assert.deepEqual(parseMoney("maxSpendPerRun", "USD 12.5"), { amount: 12.5, currency: "USD" });
+    assert.equal(parseMoney("maxSpendPerRun", ""), undefined);
+    assert.deepEqual(parseFees("releaseFees", "700 INR, 10 USD"), { INR: 700, USD: 10 });
+  });
+  it("refuse what they cannot mean, naming the setting", () => {
+    for (const [raw, message] of [
+      ["5000 inr", /vobiz:maxSpendPerRun must be an amount and an ISO 4217 currency, such as "5000 INR"; got "5000 inr"/],
+      ["-1 INR", /must be an amount/],
+      ["5000.123 INR", /must be an amount/],
+      ["5000 XYZ", /vobiz:maxSpendPerRun: XYZ is not an ISO 4217 currency code; got "5000 XYZ"/],
+    ] as const) {
+      assert.throws(() => parseMoney("maxSpendPerRun", raw), message);
+    }
+    assert.throws(() => parseFees("releaseFees", "700 INR,"), /vobiz:releaseFees must list amounts with currencies separated by single commas, such as "700 INR, 10 USD"; got "700 INR,"/);
+    assert.throws(() => parseFees("releaseFees", "700 INR,,10 USD"), /separated by single commas/);
+    assert.throws(() => parseFees("releaseFees", "700 INR, 800 INR"), /vobiz:releaseFees lists INR twice/);
   });
 });

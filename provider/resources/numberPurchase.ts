@@ -88,7 +88,11 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   typeName: "NumberPurchase",
   schema,
   fields: { number: "replace", trunkId: "update", releaseImmediately: "update", adopt: "createOnly" },
-  checkRules: numberClaimRule("NumberPurchase"),
+  checkRules(ctx, inputs, unknown) {
+    // A malformed money setting fails the preview too, not only the first purchase of an up.
+    moneySettings();
+    return numberClaimRule("NumberPurchase")(ctx, inputs, unknown);
+  },
   planFields: ["number", "adopt"],
   async onPlan(ctx, plan) {
     let line: string;
