@@ -24,6 +24,7 @@ const safeText = (field: string, max: number, min = 1) =>
     .refine((s) => !/[\u0000-\u001f\u007f<>"]/.test(s), `${field} must not contain control characters, quotes or angle brackets`);
 
 export const names = {
+  inboundDestination: safeText("inboundDestination", 255),
   trunk: safeText("name", 100),
   description: safeText("description", 500, 0),
   subAccount: safeText("name", 255),
@@ -47,8 +48,8 @@ export function ipv4OrCidrProblem(value: string): string | undefined {
   if (extra !== undefined) return "must be an IPv4 address or IPv4 CIDR such as 203.0.114.10 or 10.0.0.0/24";
   if (addr.includes(":")) return "IPv6 addresses are not supported by Vobiz; use an IPv4 address or CIDR";
   if (!ipaddr.IPv4.isValidFourPartDecimal(addr)) return "must be an IPv4 address in dotted decimal form, such as 203.0.114.10";
-  if (prefix !== undefined && !(/^\d{1,2}$/.test(prefix) && Number(prefix) <= 32)) {
-    return `CIDR prefix "/${prefix}" is out of range; it must be between /0 and /32`;
+  if (prefix !== undefined && !(/^(0|[1-9]\d?)$/.test(prefix) && Number(prefix) <= 32)) {
+    return `CIDR prefix "/${prefix}" must be a whole number from /0 to /32, without leading zeros`;
   }
   const ip = ipaddr.IPv4.parse(addr);
   if (documentationRanges.some((range) => ip.match(range))) {
@@ -57,10 +58,39 @@ export function ipv4OrCidrProblem(value: string): string | undefined {
   return undefined;
 }
 
-export const ipv4OrCidr = z.string().superRefine((v, ctx) => {
-  const problem = ipv4OrCidrProblem(v);
-  if (problem) ctx.addIssue({ code: "custom", message: problem });
-});
+/**
+ * A URL the API can call from the internet: http(s), a host name with a dot or a public IP.
+ * Vobiz refuses loopback, private, link-local and similar addresses (SSRF protection, notes §7.2);
+ * host names are not resolved.
+ */
+export function publicHttpUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be a public http(s) URL";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return "must be a public http(s) URL";
+  const host = url.hostname.toLowerCase();
+  const literal = host.startsWith("[") ? host.slice(1, -1) : host;
+  if (ipaddr.isValid(literal) && (ipaddr.IPv4.isValidFourPartDecimal(literal) || literal.includes(":"))) {
+    const ip = ipaddr.process(literal);
+    if (ip.range() !== "unicast") return `must be a public http(s) URL; ${literal} is a ${ip.range()} address, which Vobiz refuses`;
+    return undefined;
+  }
+  if (host === "localhost" || host.endsWith(".localhost") || !host.includes(".")) return `must be a public http(s) URL; ${host} is not a public host name`;
+  return undefined;
+}
+
+/** A string rule from a function that says what is wrong with a value (undefined: nothing). */
+const fromProblem = (problemOf: (value: string) => string | undefined, string = z.string()) =>
+  string.superRefine((v, ctx) => {
+    const problem = problemOf(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+export const ipv4OrCidr = fromProblem(ipv4OrCidrProblem);
+export const publicHttpUrl = fromProblem(publicHttpUrlProblem, z.string().max(500, "must be at most 500 characters"));
 
 // Usernames: letters, digits, underscore, hyphen (console rule); the docs recommend alphanumeric.
 // The provider appends a 6-character generation suffix, so the base may use at most 94 characters.

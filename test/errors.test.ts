@@ -58,6 +58,35 @@ describe("errors reaching the user", () => {
     assert.equal(fees.length, 1, "released (and charged) once");
   });
 
+  it("a whitelist entry the API refuses is named, and the entries made before it are removed", async () => {
+    const stack = newStack(emu, "entry-refused", {}, { config: { "vobiz:maxRetries": "0" } });
+    await client.setFaults([{ method: "POST", path: "/api/v1/Account/*/ip-acl", errorRate: 1, errorStatuses: [503], skip: 1, times: 1 }]);
+    const entries = [
+      { ip: "49.36.12.10", label: "a" },
+      { ip: "49.36.12.11", label: "b" },
+    ];
+    await assert.rejects(
+      stack.up(() => void new vobiz.IpWhitelist("office", { entries })),
+      /IpWhitelist "office": create failed: entry 49\.36\.12\.11 \("b"\): POST \/Account\/\{auth_id\}\/ip-acl failed.*HTTP 503.*\(request id req_[0-9a-f]+\)/,
+    );
+    await client.clearFaults();
+    assert.deepEqual((await client.state()).ip_acl, [], "the first entry was removed again");
+  });
+
+  it("one address listed twice in two forms fails at check, and 0.0.0.0/0 is warned about", async () => {
+    const stack = newStack(emu, "whitelist-forms");
+    await assert.rejects(
+      stack.up(() => void new vobiz.IpWhitelist("office", { entries: [{ ip: "49.36.12.10", label: "a" }, { ip: "49.36.12.10/32", label: "b" }] })),
+      /IpWhitelist office \(check\): office: entries\.1\.ip: address 49\.36\.12\.10\/32 is listed twice \(also as 49\.36\.12\.10\)/,
+    );
+    const r = await stack.up(() => void new vobiz.IpWhitelist("office", { entries: [{ ip: "0.0.0.0/0", label: "anyone" }] }));
+    assert.ok(
+      r.logs.some((l) => l.message === 'IpWhitelist "office": entries: 0.0.0.0/0 lets every address on the internet in; IP authentication then protects nothing, only the SIP credential does'),
+      JSON.stringify(r.logs.map((l) => l.message)),
+    );
+    await stack.destroy();
+  });
+
   it("removing a trunk from the program leaves the credential and whitelist it pointed to", async () => {
     const stack = newStack(emu, "trunk-removed");
     const parts = () => {

@@ -104,6 +104,16 @@ describe("Trunk: the documented traps are caught at check", () => {
     assert.deepEqual(await client.requests(), []);
   });
 
+  it("a hostile inboundDestination and a webhook URL the API would refuse fail at check, naming the field", async () => {
+    const stack = newStack(emu, "trunk-inputs");
+    await client.clearRequests();
+    const a = await failure(stack.up(() => void new vobiz.Trunk("in", { name: "in", inboundDestination: "x\u0000<script>" })));
+    assert.match(a.message, /vobiz:Trunk in \(check\): in: inboundDestination: inboundDestination must not contain control characters, quotes or angle brackets/);
+    const b = await failure(stack.up(() => void new vobiz.Trunk("in", { name: "in", webhookUrl: "http://127.0.0.1/hook" })));
+    assert.match(b.message, /vobiz:Trunk in \(check\): in: webhookUrl: must be a public http\(s\) URL; 127\.0\.0\.1 is a loopback address, which Vobiz refuses/);
+    assert.deepEqual(await client.requests(), []);
+  });
+
   it("recording flags set, then removed, are written and cleared on the live trunk", async () => {
     const stack = newStack(emu, "recording");
     const flags = async () => {

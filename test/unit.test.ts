@@ -9,7 +9,7 @@ import { assertEndpointAllowed, parseRetryAfter, retryDelayMs } from "../provide
 import { emptyStats, RateLimiter, summarize } from "../provider/client/guards";
 import { isAmbiguous } from "../provider/lifecycle";
 import { call } from "../provider";
-import { generateSipPassword, ipv4OrCidrProblem, sipPassword, UNKNOWN } from "../provider/validation";
+import { generateSipPassword, ipv4OrCidrProblem, publicHttpUrlProblem, sipPassword, UNKNOWN } from "../provider/validation";
 import { shimText } from "../sdk/shim";
 import { parseFees, parseMoney } from "../provider/money";
 
@@ -151,7 +151,8 @@ describe("address validation", () => {
     assert.equal(ipv4OrCidrProblem("49.36.12.10"), undefined);
     assert.equal(ipv4OrCidrProblem("10.0.0.0/8"), undefined);
     assert.match(ipv4OrCidrProblem("2001:db8::1")!, /IPv6/);
-    assert.match(ipv4OrCidrProblem("10.0.0.1/33")!, /out of range/);
+    assert.match(ipv4OrCidrProblem("10.0.0.1/33")!, /CIDR prefix "\/33" must be a whole number from \/0 to \/32/);
+    assert.match(ipv4OrCidrProblem("10.0.0.0/08")!, /CIDR prefix "\/08" must be a whole number from \/0 to \/32, without leading zeros/);
     assert.match(ipv4OrCidrProblem("192.0.2.5")!, /documentation/);
     assert.match(ipv4OrCidrProblem("999.1.1.1")!, /dotted decimal/);
   });
@@ -265,5 +266,22 @@ describe("money settings", () => {
     assert.throws(() => parseFees("releaseFees", "700 INR,"), /vobiz:releaseFees must list amounts with currencies separated by single commas, such as "700 INR, 10 USD"; got "700 INR,"/);
     assert.throws(() => parseFees("releaseFees", "700 INR,,10 USD"), /separated by single commas/);
     assert.throws(() => parseFees("releaseFees", "700 INR, 800 INR"), /vobiz:releaseFees lists INR twice/);
+  });
+});
+
+describe("webhook URLs", () => {
+  it("must be public http(s): loopback, private, link-local and single-label hosts are refused at check", () => {
+    for (const url of ["https://hooks.example.com/vobiz", "http://8.8.8.8/x", "http://[2001:4860:4860::8888]/x"]) assert.equal(publicHttpUrlProblem(url), undefined, url);
+    for (const [url, why] of [
+      ["http://127.0.0.1/hook", /127\.0\.0\.1 is a loopback address, which Vobiz refuses/],
+      ["http://10.0.0.1/hook", /10\.0\.0\.1 is a private address/],
+      ["http://[::1]/x", /::1 is a loopback address/],
+      ["http://169.254.169.254/latest", /linkLocal address/],
+      ["http://localhost:3000/x", /localhost is not a public host name/],
+      ["http://intranet/x", /intranet is not a public host name/],
+      ["ftp://files.example.com/x", /^must be a public http\(s\) URL$/],
+    ] as const) {
+      assert.match(publicHttpUrlProblem(url) ?? "", why, url);
+    }
   });
 });

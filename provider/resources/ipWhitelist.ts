@@ -11,10 +11,13 @@ const schema = z.object({
     .min(1, "must list at least one address")
     .max(500, "must list at most 500 addresses")
     .superRefine((list, ctx) => {
-      const seen = new Set<string>();
+      // 10.0.0.1 and 10.0.0.1/32 are one address: the API would hold two entries for it.
+      const seen = new Map<string, string>();
       list.forEach((e, i) => {
-        if (seen.has(e.ip)) ctx.addIssue({ code: "custom", path: [i, "ip"], message: `address ${e.ip} is listed twice` });
-        seen.add(e.ip);
+        const key = e.ip.replace(/\/32$/, "");
+        const first = seen.get(key);
+        if (first !== undefined) ctx.addIssue({ code: "custom", path: [i, "ip"], message: `address ${e.ip} is listed twice${first === e.ip ? "" : ` (also as ${first})`}` });
+        else seen.set(key, e.ip);
       });
     }),
   // Take over the existing entry of every listed address instead of creating them.
@@ -34,11 +37,13 @@ function outputs(entries: Entry[], entryIds: Record<string, string>): Props {
  */
 async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string, string>> {
   const made: Record<string, string> = {};
+  let current: Entry | undefined;
   const settles: (() => void)[] = [];
   const settleAll = () => settles.forEach((settle) => settle());
   const api = ctx.api;
   try {
     for (const e of entries) {
+      current = e;
       const body = { name: e.label, ip_address: e.ip };
       const { value, settle } = await ctx.writeOnce({
         what: `IP ACL entry ${e.ip} ("${e.label}")`,
@@ -63,10 +68,12 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
     const undo = await Promise.allSettled(Object.entries(made).map(([ip, id]) => api.deleteIpAcl(id).then(() => ip)));
     settleAll();
     const left = Object.entries(made).filter((_, i) => undo[i].status === "rejected");
-    if (!left.length) throw err;
+    // Name the entry the API refused: the call alone does not say which address it was.
+    const failed = `entry ${current?.ip} ("${current?.label}"): ${(err as Error).message}`;
+    if (!left.length) throw new Error(failed, { cause: err });
     // Say what could not be removed: nothing in state tracks it, so only the user can delete it.
     const names = left.map(([ip, id]) => `${ip} (IP ACL entry ${id})`).join(", ");
-    throw new Error(`${(err as Error).message}; removing the entries this create had made failed too, so these are left in the account: ${names}; delete them in the Vobiz console or run up again after deleting them`);
+    throw new Error(`${failed}; removing the entries this create had made failed too, so these are left in the account: ${names}; delete them in the Vobiz console or run up again after deleting them`);
   }
 }
 
@@ -77,6 +84,12 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
   typeName: "IpWhitelist",
   schema,
   fields: { entries: "update", adopt: "createOnly" },
+  checkRules(_ctx, inputs, unknown) {
+    if (unknown.has("entries")) return {};
+    const open = inputs.entries.filter((e) => /\/0$/.test(e.ip)).map((e) => e.ip);
+    const warnings = open.map((ip) => `entries: ${ip} lets every address on the internet in; IP authentication then protects nothing, only the SIP credential does`);
+    return { warnings };
+  },
   async create(ctx, inputs) {
     const entryIds = await createEntries(ctx, inputs.entries);
     return { id: whitelistId(ctx), outs: outputs(inputs.entries, entryIds) };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { TrunkObject } from "../client/schemas";
 import { exactlyOne, matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
-import { adoptByIdOrKey, names, uuidRef } from "../validation";
+import { adoptByIdOrKey, names, publicHttpUrl, uuidRef } from "../validation";
 
 const schema = z.object({
   name: names.trunk,
@@ -15,11 +15,11 @@ const schema = z.object({
   cpsLimit: z.number().int().min(0).max(100).default(2),
   credentialId: uuidRef.optional(),
   ipAclId: uuidRef.optional(),
-  webhookUrl: z.url({ protocol: /^https?$/, error: "must be a public http(s) URL" }).max(500).optional(),
+  webhookUrl: publicHttpUrl.optional(),
   // Inbound routing: where Vobiz sends calls to this trunk's numbers (OriginationUri ids).
   primaryUriId: uuidRef.optional(),
   fallbackUriId: uuidRef.optional(),
-  inboundDestination: z.string().min(1).max(255, "must be at most 255 characters").optional(),
+  inboundDestination: names.inboundDestination.optional(),
   // Optional without defaults, so state written before these existed shows no diff.
   recording: z.boolean().optional(),
   enableTranscription: z.boolean().optional(),
