@@ -160,7 +160,7 @@ describe("quickstart lifecycle through the dynamic-provider host", () => {
     const cases: Array<[Partial<QuickstartSettings>, RegExp]> = [
       [{ numbers: ["919876543210"] }, /number-1: number: must be an E\.164 number/],
       [{ pbxAddresses: ["2001:db8::1"] }, /office: entries\.0\.ip: IPv6 addresses are not supported/],
-      [{ pbxAddresses: ["10.0.0.1/33"] }, /office: entries\.0\.ip: CIDR prefix "\/33" is out of range/],
+      [{ pbxAddresses: ["10.0.0.1/33"] }, /office: entries\.0\.ip: CIDR prefix "\/33" must be a whole number from \/0 to \/32/],
       [{ trunkName: "t".repeat(101) }, /main: name: name must be at most 100 characters/],
       [{ sipPassword: "password" }, /pbx: password: the SIP password must contain at least one of/],
     ];
