@@ -73,6 +73,24 @@ describe("errors reaching the user", () => {
     assert.deepEqual((await client.state()).ip_acl, [], "the first entry was removed again");
   });
 
+  it("a whitelist edit whose delete fails: the rerun takes over the entry it made, and destroy leaves nothing", async () => {
+    const stack = newStack(emu, "edit-delete-fails", {}, { config: { "vobiz:maxRetries": "1", "vobiz:breakerThreshold": "100" } });
+    const program = (ip: string, label: string) => () => {
+      const wl = new vobiz.IpWhitelist("wl", { entries: [{ ip, label }] });
+      new vobiz.Trunk("t", { name: "edit-delete", ipAclId: wl.primaryEntryId });
+    };
+    await stack.up(program("49.36.12.10", "a"));
+    await client.setFaults([{ method: "DELETE", path: "/api/v1/Account/*/ip-acl/*", errorRate: 1, errorStatuses: [503] }]);
+    await assert.rejects(stack.up(program("49.36.12.11", "b")), /IpWhitelist "wl": update failed: DELETE \/Account\/\{auth_id\}\/ip-acl\/[^ ]+ failed after 2 attempts: HTTP 503/);
+    await client.clearFaults();
+    const rerun = await stack.up(program("49.36.12.11", "b"));
+    const acl = (await client.state()).ip_acl.map((a: any) => `${a.ip_address} ${a.description}`);
+    assert.deepEqual(acl, ["49.36.12.11 b"], "the entry made by the failed update was taken over, not made again");
+    assert.ok(rerun.logs.some((l) => /found IP ACL entry 49\.36\.12\.11 \("b"\), made by an earlier run/.test(l.message)), JSON.stringify(rerun.logs.map((l) => l.message)));
+    await stack.destroy();
+    assert.deepEqual((await client.state()).ip_acl, []);
+  });
+
   it("one address listed twice in two forms fails at check, and 0.0.0.0/0 is warned about", async () => {
     const stack = newStack(emu, "whitelist-forms");
     await assert.rejects(

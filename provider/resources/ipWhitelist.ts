@@ -32,10 +32,11 @@ function outputs(entries: Entry[], entryIds: Record<string, string>): Props {
 
 /**
  * Creates entries one by one; if one fails, removes the ones this call made so none leak. Each
- * entry's in-flight record is kept until all are made, so a run killed part-way takes the made
- * entries over on the next run instead of making them again.
+ * entry's in-flight record is kept until the caller calls `settle` (when the whole create or
+ * update has succeeded), so a run killed or failed part-way takes the made entries over on the
+ * next run instead of making them again.
  */
-async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string, string>> {
+async function createEntries(ctx: Ctx, entries: Entry[]): Promise<{ made: Record<string, string>; settle(): void }> {
   const made: Record<string, string> = {};
   let current: Entry | undefined;
   const settles: (() => void)[] = [];
@@ -62,8 +63,7 @@ async function createEntries(ctx: Ctx, entries: Entry[]): Promise<Record<string,
       made[e.ip] = value.id;
       settles.push(settle);
     }
-    settleAll();
-    return made;
+    return { made, settle: settleAll };
   } catch (err) {
     const undo = await Promise.allSettled(Object.entries(made).map(([ip, id]) => api.deleteIpAcl(id).then(() => ip)));
     settleAll();
@@ -91,7 +91,8 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
     return { warnings };
   },
   async create(ctx, inputs) {
-    const entryIds = await createEntries(ctx, inputs.entries);
+    const { made: entryIds, settle } = await createEntries(ctx, inputs.entries);
+    settle();
     return { id: whitelistId(ctx), outs: outputs(inputs.entries, entryIds) };
   },
   async adopt(ctx, inputs) {
@@ -133,13 +134,16 @@ export const ipWhitelistSpec: ResourceSpec<WhitelistInputs> = {
       if (!updated) vanished.push(e);
     }
     const added = [...news.entries.filter((e) => !oldIds[e.ip]), ...vanished];
-    const created = await createEntries(ctx, added);
+    const { made: created, settle } = await createEntries(ctx, added);
     const entryIds: Record<string, string> = {};
     for (const e of news.entries) entryIds[e.ip] = created[e.ip] ?? oldIds[e.ip];
     const keep = new Set(news.entries.map((e) => e.ip));
+    // A failed delete fails the update and state keeps the old entries: the new ones' records stay,
+    // so the rerun takes them over instead of making them again.
     for (const [ip, id] of Object.entries(oldIds)) {
       if (!keep.has(ip)) await unlessNotFound(ctx.api.deleteIpAcl(id));
     }
+    settle();
     return outputs(news.entries, entryIds);
   },
   async delete(ctx, _id, outs) {
