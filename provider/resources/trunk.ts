@@ -67,6 +67,13 @@ function requestBody(inputs: TrunkInputs, olds?: Props): Props {
   return body;
 }
 
+/**
+ * A setting the program may leave out: read back when declared, or when the live value is not
+ * the API's default (drift, or an adopted trunk), so the next up restores the default. State
+ * written before the setting existed still reads as no change.
+ */
+const unlessDefault = (declared: unknown, live: unknown, apiDefault: unknown) => (declared !== undefined || live !== apiDefault ? live : undefined);
+
 /** Trunk object → our field names, with the API's rewrites normalised (active ≡ enabled). */
 function liveFields(t: TrunkObject, declared: Props): Props {
   return {
@@ -76,8 +83,8 @@ function liveFields(t: TrunkObject, declared: Props): Props {
     name: t.name,
     description: t.description,
     enabled: t.trunk_status === "active" || t.trunk_status === "enabled",
-    // Reported only when the program set it: an unset direction reads back as "both".
-    direction: declared.direction === undefined ? undefined : t.trunk_direction.toLowerCase(),
+    // An unset direction reads back as "both".
+    direction: unlessDefault(declared.direction, t.trunk_direction.toLowerCase(), "both"),
     secure: t.secure,
     transport: t.transport.toLowerCase(),
     concurrentCallsLimit: t.concurrent_calls_limit,
@@ -88,10 +95,9 @@ function liveFields(t: TrunkObject, declared: Props): Props {
     primaryUriId: t.primary_uri_uuid || undefined,
     fallbackUriId: t.fallback_uri_uuid || undefined,
     inboundDestination: t.inbound_destination || undefined,
-    // Like direction: reported only when the program set them.
-    recording: declared.recording === undefined ? undefined : t.recording,
-    enableTranscription: declared.enableTranscription === undefined ? undefined : t.enable_transcription,
-    piiRedaction: declared.piiRedaction === undefined ? undefined : t.pii_redaction,
+    recording: unlessDefault(declared.recording, t.recording, false),
+    enableTranscription: unlessDefault(declared.enableTranscription, t.enable_transcription, false),
+    piiRedaction: unlessDefault(declared.piiRedaction, t.pii_redaction, false),
   };
 }
 
