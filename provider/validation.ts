@@ -127,6 +127,8 @@ export const sipPassword = z.string().superRefine((v, ctx) => {
   if (problems.length) ctx.addIssue({ code: "custom", message: `the SIP password must ${problems.join(", ")}` });
 });
 
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export const uuidRef = z.string().min(1, "must be an id returned by another Vobiz resource");
 
 /** `adopt`: an existing object's id, or true to find it by the natural key in the inputs. */

@@ -128,6 +128,39 @@ describe("errors reaching the user", () => {
     assert.equal((await client.state()).credentials.length, 0);
   });
 
+  it("a trunk attached out of band to an entry of another resource: deleting the trunk leaves the entry", async () => {
+    const stack = newStack(emu, "trunk-attached-oob");
+    const wlOnly = () => {
+      const wl = new vobiz.IpWhitelist("wl", { entries: [{ ip: "49.36.12.41", label: "pbx" }] });
+      return { entryId: wl.primaryEntryId };
+    };
+    const { outputs } = await stack.up(() => {
+      new vobiz.Trunk("t", { name: "bare" });
+      return wlOnly();
+    });
+    const trunkId = (await client.state()).trunks[0].trunk_id;
+    assert.equal((await client.api("PUT", client.account(`/trunks/${trunkId}`), { ipacl_uuid: outputs.entryId })).status, 200);
+    await stack.up(wlOnly);
+    const st = await client.state();
+    assert.deepEqual([st.trunks.length, st.ip_acl.length], [0, 1], "the entry survived the trunk's delete");
+    assert.deepEqual((await stack.preview(wlOnly)).steps.map((s) => s.op), ["same"]);
+    await stack.destroy();
+  });
+
+  it("an adopt id that is not a trunk id, and a malformed VOBIZ_TEST_NOW, fail before any write", async () => {
+    const stack = newStack(emu, "bad-ids", { VOBIZ_TEST_NOW: "garbage" });
+    await client.clearRequests();
+    await assert.rejects(
+      stack.up(() => void new vobiz.Trunk("t", { name: "x", adopt: "credentials" })),
+      /Trunk t \(check\): t: adopt: must be true or a trunk id, a UUID/,
+    );
+    await assert.rejects(
+      stack.up(() => void new vobiz.SipCredential("c", { username: "clock", password: "Cl0ck#Check", rotateAfterDays: 90 })),
+      /VOBIZ_TEST_NOW must be an ISO time such as 2030-01-01T00:00:00Z; got "garbage"/,
+    );
+    assert.deepEqual((await client.requests()).filter((q) => q.method !== "GET"), [], "nothing written");
+  });
+
   it("a balance spent elsewhere after the provider read it: the API's answer reaches the user, and nothing more is bought", async () => {
     const [first, second] = await client.inventory("IN", 2);
     const stack = newStack(emu, "poor");

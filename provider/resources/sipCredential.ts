@@ -29,7 +29,11 @@ type CredentialInputs = z.infer<typeof schema>;
 /** The provider's clock; VOBIZ_TEST_NOW (an ISO time) lets tests move it. */
 export function now(): number {
   const fixed = process.env.VOBIZ_TEST_NOW;
-  return fixed ? Date.parse(fixed) : Date.now();
+  if (!fixed) return Date.now();
+  const t = Date.parse(fixed);
+  // toISOString() throws past ±8.64e15 ms: refuse such a value here, before anything is sent.
+  if (!Number.isFinite(t) || Math.abs(t) > 8.64e15) throw new Error(`VOBIZ_TEST_NOW must be an ISO time such as 2030-01-01T00:00:00Z; got "${fixed}"`);
+  return t;
 }
 
 /**
@@ -81,6 +85,7 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
     return declared;
   },
   async create(ctx, inputs) {
+    const createdAt = new Date(now()).toISOString();
     const { password, generated } = passwordOf(inputs);
     const body = { username: `${inputs.username}${(inputs as Props).generation}`, password };
     // The generation suffix already changes with the password; the key must not hash the password itself.
@@ -95,7 +100,7 @@ export const sipCredentialSpec: ResourceSpec<CredentialInputs> = {
     // Create accepts only username and password (notes §7.2): a disabled credential needs a second
     // call, and an adopted one gets this password set so the secret in state is the one that works.
     if (found || !inputs.enabled) c = await ctx.api.updateCredential(c.id, { password, enabled: inputs.enabled });
-    return { id: c.id, outs: { ...liveFields(c), ...generated, createdAt: new Date(now()).toISOString() } };
+    return { id: c.id, outs: { ...liveFields(c), ...generated, createdAt } };
   },
   async adopt(ctx, inputs, ref) {
     const what = ref === true ? `a SIP credential with username "${inputs.username}"` : `SIP credential ${ref}`;

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { TrunkObject } from "../client/schemas";
 import { exactlyOne, matchesInputs, Props, ResourceSpec, unlessNotFound } from "../lifecycle";
-import { adoptByIdOrKey, names, publicHttpUrl, uuidRef } from "../validation";
+import { adoptByIdOrKey, names, publicHttpUrl, UUID, uuidRef } from "../validation";
 
 const schema = z.object({
   name: names.trunk,
@@ -24,8 +24,9 @@ const schema = z.object({
   recording: z.boolean().optional(),
   enableTranscription: z.boolean().optional(),
   piiRedaction: z.boolean().optional(),
-  // A trunk id, or true for the one trunk with this name.
-  adopt: adoptByIdOrKey,
+  // A trunk id, or true for the one trunk with this name. Trunk ids are UUIDs; anything else would
+  // be sent as a path segment (e.g. "credentials" reads another list).
+  adopt: adoptByIdOrKey.refine((v) => typeof v !== "string" || UUID.test(v), "must be true or a trunk id, a UUID such as 3f2c1a9e-7b4d-4e8f-9a1b-2c3d4e5f6a7b"),
 });
 type TrunkInputs = z.infer<typeof schema>;
 
@@ -183,8 +184,12 @@ export const trunkSpec: ResourceSpec<TrunkInputs> = {
   },
   async delete(ctx, id, outs) {
     // Vobiz deletes the credential, ACL entry and origination URIs a trunk points to along with it
-    // (notes §6.8); those are separate resources, so detach them first.
-    const attached = Object.entries(refFields).filter(([input]) => input !== "webhookUrl" && input !== "inboundDestination" && outs[input] !== undefined);
+    // (notes §6.8); those are separate resources, so detach them first: what state records, and
+    // what the live trunk points to now (attached out of band since the last refresh).
+    const live = await unlessNotFound(ctx.api.getTrunk(id));
+    if (!live) return;
+    const current = liveFields(live, outs);
+    const attached = Object.entries(refFields).filter(([input]) => input !== "webhookUrl" && input !== "inboundDestination" && current[input] !== undefined);
     if (attached.length) await ctx.api.updateTrunk(id, Object.fromEntries(attached.map(([, apiField]) => [apiField, ""])));
     await ctx.api.deleteTrunk(id);
   },
