@@ -15,11 +15,11 @@ export function makeDirs(dir: string, mode?: number): void {
 }
 
 /** Writes a file whole or not at all (a reader never sees half of it); no temporary file is left behind. */
-export function writeFileAtomically(file: string, text: string, mode?: number): void {
-  makeDirs(path.dirname(file), mode === undefined ? undefined : 0o700);
+export function writeFileAtomically(file: string, text: string, modes: { file?: number; folder?: number } = {}): void {
+  makeDirs(path.dirname(file), modes.folder);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    fs.writeFileSync(tmp, text, { mode });
+    fs.writeFileSync(tmp, text, { mode: modes.file });
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });

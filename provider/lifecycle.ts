@@ -133,7 +133,7 @@ const inflight = {
   /** False when the record cannot be kept (e.g. a read-only home): the create still goes ahead. */
   write(name: string, record: InflightRecord): boolean {
     try {
-      writeFileAtomically(this.file(name), JSON.stringify(record), 0o600);
+      writeFileAtomically(this.file(name), JSON.stringify(record), { file: 0o600, folder: 0o700 });
       return true;
     } catch {
       return false;

@@ -84,6 +84,8 @@ async function restorePendingRelease(ctx: Ctx, e164: string): Promise<NumberObje
   return { ...n, status: "active", trunk_group_id: undefined };
 }
 
+const claimRule = numberClaimRule("NumberPurchase");
+
 export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   typeName: "NumberPurchase",
   schema,
@@ -91,7 +93,7 @@ export const numberPurchaseSpec: ResourceSpec<NumberInputs> = {
   checkRules(ctx, inputs, unknown) {
     // A malformed money setting fails the preview too, not only the first purchase of an up.
     moneySettings();
-    return numberClaimRule("NumberPurchase")(ctx, inputs, unknown);
+    return claimRule(ctx, inputs, unknown);
   },
   planFields: ["number", "adopt"],
   async onPlan(ctx, plan) {
